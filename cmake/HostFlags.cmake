@@ -1,0 +1,14 @@
+# Host code flags: every host (non-guest) target links tilehv::host_flags.
+# Guest kernels are freestanding and get their own flags (guest-sdk/cmake), so nothing here is global.
+add_library(tilehv_host_flags INTERFACE)
+add_library(tilehv::host_flags ALIAS tilehv_host_flags)
+target_compile_options(tilehv_host_flags INTERFACE
+  -Wall -Wextra -Wpedantic -Werror -Wshadow -Wconversion -Wnon-virtual-dtor -Wold-style-cast
+  -Wsuggest-override -Wcast-align -Wnull-dereference -Wimplicit-fallthrough
+  -fstack-protector-strong -D_FORTIFY_SOURCE=2)
+target_link_options(tilehv_host_flags INTERFACE -Wl,-z,relro,-z,now)
+if(TILEHV_SANITIZE)
+  target_compile_options(tilehv_host_flags INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -U_FORTIFY_SOURCE)
+  target_link_options(tilehv_host_flags INTERFACE -fsanitize=address,undefined)
+endif()
