@@ -4,7 +4,7 @@ add_library(tilehv_host_flags INTERFACE)
 add_library(tilehv::host_flags ALIAS tilehv_host_flags)
 target_compile_options(tilehv_host_flags INTERFACE
   -Wall -Wextra -Wpedantic -Werror -Wshadow -Wconversion -Wnon-virtual-dtor -Wold-style-cast
-  -Wsuggest-override -Wcast-align -Wnull-dereference -Wimplicit-fallthrough
+  -Wsuggest-override -Wcast-align -Wimplicit-fallthrough
   -fstack-protector-strong -D_FORTIFY_SOURCE=2)
 target_link_options(tilehv_host_flags INTERFACE -Wl,-z,relro,-z,now)
 if(TILEHV_SANITIZE)

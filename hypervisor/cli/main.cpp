@@ -1,0 +1,73 @@
+// tilehv: the VMM process of one partition. `tilehv run` boots a kernel stand-alone.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/run_command.hpp"
+#include "cli/run_options.hpp"
+#include "vmm/exit_status.hpp"
+
+namespace {
+
+int usage_error(const std::string& message) {
+  fmt::print(stderr, "tilehv: error: {}\n", message);
+  return tilehv::vmm::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tilehv: the tile hypervisor's VMM; runs one partition"};
+  app.set_version_flag("--version", "tilehv 0.1.0");
+  app.require_subcommand(1);
+
+  std::string kernel, memory = "64M", cmdline, console = "stdout", timeout;
+  std::uint32_t vcpus = 1;
+  std::vector<std::string> modules;
+  CLI::App* run = app.add_subcommand("run", "Boot a PVH kernel and stream its console until it exits");
+  run->add_option("--kernel", kernel, "PVH ELF kernel image")->required();
+  run->add_option("--memory", memory, "Guest RAM: 64M, 1G, ... (a bare number is MiB)")->capture_default_str();
+  run->add_option("--vcpus", vcpus, "Number of vCPUs (1-254)")->capture_default_str();
+  run->add_option("--cmdline", cmdline, "Kernel command line");
+  run->add_option("--module", modules, "A file handed to the guest as a PVH module (repeatable)");
+  run->add_option("--console", console, "Console output: stdout or file:PATH")->capture_default_str();
+  run->add_option("--timeout", timeout, "Stop the guest after this many seconds");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::CallForVersion&) {
+    std::puts("tilehv 0.1.0");
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    return usage_error(e.what());
+  }
+
+  try {
+    tilehv::cli::RunRequest request;
+    request.vmm.kernel_path = kernel;
+    request.vmm.vcpus = vcpus;
+    request.vmm.cmdline = cmdline;
+    request.vmm.module_paths = modules;
+    auto mem = tilehv::cli::parse_memory_size(memory);
+    if (!mem) return usage_error(mem.error());
+    request.vmm.memory_bytes = *mem;
+    auto target = tilehv::cli::parse_console(console);
+    if (!target) return usage_error(target.error());
+    request.console = *target;
+    if (!timeout.empty()) {
+      auto t = tilehv::cli::parse_timeout(timeout);
+      if (!t) return usage_error(t.error());
+      request.timeout_seconds = *t;
+    }
+    return tilehv::cli::run_partition(std::move(request));
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "tilehv: error: {}\n", e.what());
+    return tilehv::vmm::kExitHostError;
+  }
+}

@@ -1,0 +1,22 @@
+// Run command: boots one partition from the command line and waits for its end.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cli/run_options.hpp"
+#include "vmm/vmm.hpp"
+
+namespace tilehv::cli {
+
+struct RunRequest {
+  vmm::VmmConfig vmm;
+  ConsoleTarget console;
+  std::optional<double> timeout_seconds;
+};
+
+// Runs the partition to its end and returns the process exit status (vmm/exit_status.hpp). Errors
+// and abnormal ends are reported as one line on stderr.
+[[nodiscard]] int run_partition(RunRequest request);
+
+}  // namespace tilehv::cli

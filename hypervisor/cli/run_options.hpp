@@ -1,0 +1,30 @@
+// Run options: what `tilehv run` was asked to do, parsed and checked.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+namespace tilehv::cli {
+
+struct ConsoleTarget {
+  enum class Kind { kStdout, kFile };
+  Kind kind = Kind::kStdout;
+  std::string path;
+};
+
+// A console file stops growing here: a guest that floods its console fills at most this much disk.
+inline constexpr std::uint64_t kConsoleFileLimit = 64ULL * 1024 * 1024;
+inline constexpr double kMaxTimeoutSeconds = 1e7;
+
+// "64M", "64MiB", "1G", "512K", "2T"; a bare number is MiB, as in QEMU's -m.
+[[nodiscard]] tl::expected<std::uint64_t, std::string> parse_memory_size(const std::string& text);
+// "stdout" or "file:PATH".
+[[nodiscard]] tl::expected<ConsoleTarget, std::string> parse_console(const std::string& text);
+// Seconds, fractions allowed, greater than zero.
+[[nodiscard]] tl::expected<double, std::string> parse_timeout(const std::string& text);
+
+}  // namespace tilehv::cli

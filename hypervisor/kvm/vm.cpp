@@ -1,0 +1,72 @@
+// Vm: one KVM virtual machine: its memory slots, interrupt controller mode and vCPUs.
+#include "kvm/vm.hpp"
+
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "kvm/kvm.hpp"
+#include "kvm/vcpu.hpp"
+#include "util/errno_text.hpp"
+
+namespace tilehv::kvm {
+namespace {
+
+KvmError ioctl_error(const char* what) {
+  const int err = errno;
+  return KvmError{KvmErrc::kIoctlFailed, err, fmt::format("{} failed: {}", what, util::errno_text(err))};
+}
+
+}  // namespace
+
+tl::expected<Vm, KvmError> Vm::create(const Kvm& kvm) {
+  int fd = -1;
+  do {
+    // KVM_CREATE_VM can fail with EINTR while the kernel waits for a previous VM's teardown.
+    fd = ::ioctl(kvm.fd(), KVM_CREATE_VM, 0);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    return tl::unexpected(ioctl_error("KVM_CREATE_VM"));
+  }
+  return Vm(util::UniqueFd(fd), kvm.vcpu_mmap_size());
+}
+
+tl::expected<void, KvmError> Vm::enable_split_irqchip(std::uint32_t ioapic_pins) {
+  kvm_enable_cap cap{};
+  cap.cap = KVM_CAP_SPLIT_IRQCHIP;
+  cap.args[0] = ioapic_pins;
+  if (::ioctl(fd_.get(), KVM_ENABLE_CAP, &cap) != 0) {
+    return tl::unexpected(ioctl_error("KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP)"));
+  }
+  return {};
+}
+
+tl::expected<void, KvmError> Vm::set_memory_slot(std::uint32_t slot, std::uint64_t guest_address,
+                                                 std::uint64_t size, void* host_address) {
+  kvm_userspace_memory_region region{};
+  region.slot = slot;
+  region.guest_phys_addr = guest_address;
+  region.memory_size = size;
+  region.userspace_addr = reinterpret_cast<std::uintptr_t>(host_address);
+  if (::ioctl(fd_.get(), KVM_SET_USER_MEMORY_REGION, &region) != 0) {
+    return tl::unexpected(ioctl_error("KVM_SET_USER_MEMORY_REGION"));
+  }
+  return {};
+}
+
+tl::expected<void, KvmError> Vm::set_tss_address(std::uint64_t address) {
+  if (::ioctl(fd_.get(), KVM_SET_TSS_ADDR, static_cast<unsigned long>(address)) != 0) {
+    return tl::unexpected(ioctl_error("KVM_SET_TSS_ADDR"));
+  }
+  return {};
+}
+
+tl::expected<Vcpu, KvmError> Vm::create_vcpu(std::uint32_t id) const {
+  return Vcpu::create(fd_.get(), id, vcpu_mmap_size_);
+}
+
+}  // namespace tilehv::kvm

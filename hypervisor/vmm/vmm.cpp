@@ -1,0 +1,219 @@
+// Vmm: one partition's virtual machine: memory, boot, devices, vCPU threads and their lifecycle.
+#include "vmm/vmm.hpp"
+
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "boot/elf_image.hpp"
+#include "boot/image_file.hpp"
+#include "boot/pvh_cpu_state.hpp"
+#include "boot/pvh_loader.hpp"
+#include "cpu/cpuid.hpp"
+#include "util/errno_text.hpp"
+#include "vmm/vcpu_kick.hpp"
+
+namespace tilehv::vmm {
+namespace {
+
+// IOAPIC pins reserved for the userspace IOAPIC of the split irqchip: the PC's 24.
+constexpr std::uint32_t kIoapicPins = 24;
+constexpr std::uint16_t kCom1Ports = 8;
+
+VmmError host_error(const std::string& message) { return VmmError{VmmError::Kind::kHost, message}; }
+VmmError image_error(const boot::BootError& e) {
+  return VmmError{e.code == boot::BootErrc::kBadParameter ? VmmError::Kind::kBadConfig : VmmError::Kind::kBadImage,
+                  e.message};
+}
+
+}  // namespace
+
+tl::expected<std::unique_ptr<Vmm>, VmmError> Vmm::create(const VmmConfig& config) {
+  if (config.console == nullptr) {
+    return tl::unexpected(VmmError{VmmError::Kind::kBadConfig, "no console sink"});
+  }
+  if (config.vcpus == 0 || config.vcpus > kMaxVcpus) {
+    return tl::unexpected(VmmError{VmmError::Kind::kBadConfig,
+                                   fmt::format("{} vCPUs requested; between 1 and {} are supported", config.vcpus, kMaxVcpus)});
+  }
+  if (config.memory_bytes < memory::kMinMemorySize || config.memory_bytes > memory::kMaxMemorySize ||
+      config.memory_bytes % memory::kPageSize != 0) {
+    return tl::unexpected(VmmError{VmmError::Kind::kBadConfig,
+                                   fmt::format("memory size {} bytes must be a multiple of 4 KiB between {} MiB and {} GiB",
+                                               config.memory_bytes, memory::kMinMemorySize / memory::kMiB,
+                                               memory::kMaxMemorySize / memory::kGiB)});
+  }
+  // The image is checked before any KVM object exists: a bad image costs nothing but its parse.
+  auto kernel = boot::ImageFile::open(config.kernel_path, boot::kMaxKernelImageBytes, "kernel");
+  if (!kernel) return tl::unexpected(image_error(kernel.error()));
+  auto image = boot::parse_elf_image(*kernel);
+  if (!image) return tl::unexpected(image_error(image.error()));
+  std::vector<boot::ImageFile> modules;
+  for (const std::string& path : config.module_paths) {
+    auto m = boot::ImageFile::open(path, config.memory_bytes, "module");
+    if (!m) return tl::unexpected(image_error(m.error()));
+    modules.push_back(std::move(*m));
+  }
+
+  auto kvm = kvm::Kvm::open(config.kvm_path);
+  if (!kvm) return tl::unexpected(host_error(kvm.error().message));
+  if (config.vcpus > kvm->max_vcpus()) {
+    return tl::unexpected(VmmError{VmmError::Kind::kBadConfig, fmt::format("{} vCPUs requested; this host's KVM allows {}",
+                                                                        config.vcpus, kvm->max_vcpus())});
+  }
+  auto memory = memory::GuestMemory::create(config.memory_bytes);
+  if (!memory) return tl::unexpected(host_error(memory.error()));
+  auto boot = boot::load_pvh(*memory, *kernel, *image, config.cmdline, modules);
+  if (!boot) return tl::unexpected(image_error(boot.error()));
+
+  auto vm = kvm->create_vm();
+  if (!vm) return tl::unexpected(host_error(vm.error().message));
+  util::UniqueFd end_event(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!end_event) return tl::unexpected(host_error("eventfd: " + util::errno_text(errno)));
+
+  std::unique_ptr<Vmm> vmm(new Vmm(std::move(*kvm), std::move(*memory), std::move(*vm), std::move(end_event), config.vcpus));
+  if (auto built = vmm->build(config, boot->entry, boot->start_info_address); !built) {
+    return tl::unexpected(built.error());
+  }
+  return vmm;
+}
+
+Vmm::Vmm(kvm::Kvm kvm, memory::GuestMemory memory, kvm::Vm vm, util::UniqueFd end_event, std::uint32_t vcpus)
+    : kvm_(std::move(kvm)),
+      memory_(std::move(memory)),
+      vm_(std::move(vm)),
+      end_event_(std::move(end_event)),
+      control_(vcpus) {}
+
+tl::expected<void, VmmError> Vmm::build(const VmmConfig& config, std::uint32_t entry, std::uint64_t start_info) {
+  const auto kvm_failed = [](const kvm::KvmError& e) { return tl::unexpected(host_error(e.message)); };
+  if (auto r = vm_.enable_split_irqchip(kIoapicPins); !r) return kvm_failed(r.error());
+  if (auto r = vm_.set_tss_address(memory::kKvmTssAddress); !r) return kvm_failed(r.error());
+  std::uint32_t slot = 0;
+  for (const memory::HostRegion& region : memory_.regions()) {
+    if (auto r = vm_.set_memory_slot(slot++, region.ram.guest_address, region.ram.size, region.host); !r) {
+      return kvm_failed(r.error());
+    }
+  }
+
+  vcpus_.reserve(config.vcpus);
+  for (std::uint32_t i = 0; i < config.vcpus; ++i) {
+    auto vcpu = vm_.create_vcpu(i);
+    if (!vcpu) return kvm_failed(vcpu.error());
+    vcpus_.push_back(std::move(*vcpu));
+  }
+  auto tsc_khz = vcpus_[0].tsc_khz();
+  if (!tsc_khz) return kvm_failed(tsc_khz.error());
+  for (std::uint32_t i = 0; i < config.vcpus; ++i) {
+    const auto cpuid = cpu::cpuid_for_vcpu(kvm_.supported_cpuid(), {i, config.vcpus}, *tsc_khz);
+    if (auto r = vcpus_[i].set_cpuid(cpuid); !r) return kvm_failed(r.error());
+    if (auto r = vcpus_[i].set_fpu(kvm::FpuState{}); !r) return kvm_failed(r.error());
+  }
+  auto sregs = vcpus_[0].special_registers();
+  if (!sregs) return kvm_failed(sregs.error());
+  const boot::BootCpuState state = boot::pvh_boot_state(*sregs, entry, start_info);
+  if (auto r = vcpus_[0].set_special_registers(state.special); !r) return kvm_failed(r.error());
+  if (auto r = vcpus_[0].set_registers(state.registers); !r) return kvm_failed(r.error());
+
+  uart_ = std::make_unique<vdevices::Uart16550>(*config.console, uart_irq_);
+  debug_exit_ = std::make_unique<vdevices::DebugExit>(*this);
+  i8042_ = std::make_unique<vdevices::I8042>(*this);
+  // The device table: an explicit, ordered list.
+  const auto add = [&](std::uint16_t port, std::uint16_t count, vdevices::PioDevice& dev, const char* name)
+      -> tl::expected<void, VmmError> {
+    if (auto r = pio_bus_.add(port, count, dev, name); !r) return tl::unexpected(host_error(r.error()));
+    return {};
+  };
+  if (auto r = add(kCom1Port, kCom1Ports, *uart_, "uart16550 (COM1)"); !r) return r;
+  if (auto r = add(vdevices::DebugExit::kDefaultPort, vdevices::DebugExit::kPortCount, *debug_exit_, "debug-exit"); !r) return r;
+  if (auto r = add(vdevices::I8042::kBasePort, vdevices::I8042::kPortCount, *i8042_, "i8042"); !r) return r;
+
+  for (kvm::Vcpu& vcpu : vcpus_) {
+    runners_.push_back(std::make_unique<VcpuRunner>(vcpu, pio_bus_, mmio_bus_, memory_, control_, *this));
+  }
+  install_kick_handler();
+  return {};
+}
+
+Vmm::~Vmm() { join(); }
+
+tl::expected<void, VmmError> Vmm::start() {
+  if (!threads_.empty()) return tl::unexpected(VmmError{VmmError::Kind::kBadConfig, "VM already started"});
+  try {
+    for (auto& runner : runners_) {
+      threads_.emplace_back([r = runner.get()] {
+        const std::string name = fmt::format("vcpu{}", r->id());
+        ::pthread_setname_np(::pthread_self(), name.c_str());
+        r->run_loop();
+      });
+    }
+  } catch (const std::system_error& e) {
+    stop(VmEnd{VmEnd::Kind::kVcpuFailure, 0, std::string("cannot start vCPU thread: ") + e.what()});
+    return tl::unexpected(host_error(std::string("cannot start vCPU thread: ") + e.what()));
+  }
+  return {};
+}
+
+VmEnd Vmm::run_on_this_thread() {
+  if (runners_.size() == 1 && threads_.empty()) {
+    runners_[0]->run_loop();
+  }
+  return join();
+}
+
+std::optional<VmEnd> Vmm::wait_for_end(std::chrono::milliseconds timeout) {
+  pollfd pfd{end_event_.get(), POLLIN, 0};
+  const int n = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+  if (n <= 0) return std::nullopt;
+  std::lock_guard lock(end_mutex_);
+  return end_;
+}
+
+bool Vmm::pause(std::chrono::milliseconds timeout) {
+  control_.set_request(RunRequest::kPause);
+  for (auto& runner : runners_) runner->kick();
+  return control_.wait_all_parked(timeout);
+}
+
+void Vmm::resume() { control_.set_request(RunRequest::kRun); }
+
+void Vmm::stop(VmEnd reason) { end_vm(std::move(reason)); }
+
+void Vmm::end_vm(VmEnd end) noexcept {
+  {
+    std::lock_guard lock(end_mutex_);
+    if (end_) return;  // the first reason wins; later ones are consequences
+    end_ = std::move(end);
+  }
+  control_.set_request(RunRequest::kStop);
+  for (auto& runner : runners_) runner->kick();
+  const std::uint64_t one = 1;
+  // The eventfd counter cannot overflow from one write; a failure here would only delay waiters
+  // until their timeout.
+  (void)!::write(end_event_.get(), &one, sizeof one);
+}
+
+VmEnd Vmm::join() {
+  // Joining a VM that has not ended stops it first.
+  bool need_stop = false;
+  {
+    std::lock_guard lock(end_mutex_);
+    need_stop = !end_.has_value();
+  }
+  if (need_stop) end_vm(VmEnd{VmEnd::Kind::kStopped, 0, {}});
+  for (std::thread& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+  std::lock_guard lock(end_mutex_);
+  return *end_;  // set by end_vm above at the latest
+}
+
+void Vmm::guest_exit(std::uint32_t value) noexcept { end_vm(VmEnd{VmEnd::Kind::kGuestExit, value, {}}); }
+
+void Vmm::guest_reset() noexcept { end_vm(VmEnd{VmEnd::Kind::kGuestReset, 0, "i8042 reset line pulsed"}); }
+
+}  // namespace tilehv::vmm

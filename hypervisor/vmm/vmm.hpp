@@ -1,0 +1,113 @@
+// Vmm: one partition's virtual machine: memory, boot, devices, vCPU threads and their lifecycle.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "core/interrupt_line.hpp"
+#include "core/power_events.hpp"
+#include "debug_exit/debug_exit.hpp"
+#include "i8042/i8042.hpp"
+#include "kvm/kvm.hpp"
+#include "kvm/vcpu.hpp"
+#include "kvm/vm.hpp"
+#include "memory/guest_memory.hpp"
+#include "serial/console_sink.hpp"
+#include "serial/uart16550.hpp"
+#include "util/unique_fd.hpp"
+#include "vmm/run_control.hpp"
+#include "vmm/vcpu_runner.hpp"
+#include "vmm/vm_end.hpp"
+
+namespace tilehv::vmm {
+
+// The largest vCPU count: xAPIC ids are 8 bits and 0xff is the broadcast id.
+inline constexpr std::uint32_t kMaxVcpus = 254;
+inline constexpr std::uint16_t kCom1Port = 0x3f8;
+
+struct VmmConfig {
+  std::string kernel_path;
+  std::uint64_t memory_bytes = 64 * memory::kMiB;
+  std::uint32_t vcpus = 1;
+  std::string cmdline;
+  std::vector<std::string> module_paths;
+  vdevices::ConsoleSink* console = nullptr;  // required; must outlive the Vmm
+  std::string kvm_path = "/dev/kvm";
+};
+
+struct VmmError {
+  enum class Kind { kBadImage, kBadConfig, kHost };
+  Kind kind;
+  std::string message;
+};
+
+class Vmm final : public vdevices::PowerEvents, public VmEndSink {
+ public:
+  [[nodiscard]] static tl::expected<std::unique_ptr<Vmm>, VmmError> create(const VmmConfig& config);
+  ~Vmm() override;
+  Vmm(const Vmm&) = delete;
+  Vmm& operator=(const Vmm&) = delete;
+
+  // Starts one thread per vCPU. The boot vCPU enters the kernel; the others wait for INIT/SIPI.
+  [[nodiscard]] tl::expected<void, VmmError> start();
+  // Runs a single-vCPU VM on the calling thread until it ends (benchmarks, tools).
+  VmEnd run_on_this_thread();
+
+  // Waits up to `timeout` for the VM to end on its own; nullopt if still running.
+  [[nodiscard]] std::optional<VmEnd> wait_for_end(std::chrono::milliseconds timeout);
+  // Readable once the VM has ended, for callers that poll several sources.
+  [[nodiscard]] int end_event_fd() const noexcept { return end_event_.get(); }
+
+  // Parks every vCPU outside the guest; false if they did not all park within `timeout`.
+  [[nodiscard]] bool pause(std::chrono::milliseconds timeout);
+  void resume();
+  // Ends the VM with `reason` unless it already ended; vCPUs leave the guest within milliseconds.
+  void stop(VmEnd reason);
+  // Stops (if needed) and joins every vCPU thread; returns why the VM ended.
+  VmEnd join();
+
+  [[nodiscard]] std::uint32_t vcpu_count() const noexcept { return static_cast<std::uint32_t>(vcpus_.size()); }
+  [[nodiscard]] const VcpuMetrics& vcpu_metrics(std::uint32_t index) const { return runners_.at(index)->metrics(); }
+  [[nodiscard]] const vdevices::UartMetrics& console_metrics() const noexcept { return uart_->metrics(); }
+  [[nodiscard]] const memory::GuestMemory& guest_memory() const noexcept { return memory_; }
+
+  // PowerEvents (from devices) and VmEndSink (from vCPUs).
+  void guest_exit(std::uint32_t value) noexcept override;
+  void guest_reset() noexcept override;
+  void end_vm(VmEnd end) noexcept override;
+
+ private:
+  Vmm(kvm::Kvm kvm, memory::GuestMemory memory, kvm::Vm vm, util::UniqueFd end_event, std::uint32_t vcpus);
+  [[nodiscard]] tl::expected<void, VmmError> build(const VmmConfig& config, std::uint32_t entry,
+                                                   std::uint64_t start_info);
+
+  kvm::Kvm kvm_;
+  memory::GuestMemory memory_;
+  kvm::Vm vm_;
+  util::UniqueFd end_event_;
+  std::vector<kvm::Vcpu> vcpus_;
+
+  vdevices::UnconnectedLine uart_irq_;
+  std::unique_ptr<vdevices::Uart16550> uart_;
+  std::unique_ptr<vdevices::DebugExit> debug_exit_;
+  std::unique_ptr<vdevices::I8042> i8042_;
+  PioBus pio_bus_;
+  MmioBus mmio_bus_;
+
+  RunControl control_;
+  std::vector<std::unique_ptr<VcpuRunner>> runners_;
+  std::vector<std::thread> threads_;
+
+  std::mutex end_mutex_;
+  std::optional<VmEnd> end_;
+};
+
+}  // namespace tilehv::vmm
