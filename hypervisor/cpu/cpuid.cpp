@@ -61,7 +61,9 @@ std::vector<CpuidEntry> cpuid_for_vcpu(std::span<const CpuidEntry> supported, Vc
         // last level, L3, is shared by all cores).
         const std::uint32_t level = (e.eax >> 5) & 0x7;
         const std::uint32_t sharing = level >= 3 ? count - 1 : 0;
-        e.eax = (e.eax & 0x3fff) | ((sharing & 0xfff) << 14) | (((count - 1) & 0x3f) << 26);
+        // Both fields saturate rather than wrap: a 6-bit core count cannot say more than 64.
+        e.eax = (e.eax & 0x3fff) | (std::min<std::uint32_t>(sharing, 0xfff) << 14) |
+                (std::min<std::uint32_t>(count - 1, 0x3f) << 26);
         break;
       }
       case kLeafTopology:
@@ -84,9 +86,10 @@ std::vector<CpuidEntry> cpuid_for_vcpu(std::span<const CpuidEntry> supported, Vc
     }
     out.push_back(e);
   }
-  append_topology(out, kLeafTopology, t);
+  const VcpuTopology clamped{t.index, count};
+  append_topology(out, kLeafTopology, clamped);
   if (has_v2_topology) {
-    append_topology(out, kLeafTopologyV2, t);
+    append_topology(out, kLeafTopologyV2, clamped);
   }
   if (has_hypervisor_leaf) {
     out.push_back({kTimingLeaf, 0, 0, tsc_khz, kLapicBusKhz, 0, 0});

@@ -156,6 +156,7 @@ void VcpuRunner::handle_io(const kvm::IoExit& io) noexcept {
     }
     return;
   }
+  if (io.size == 0) return;  // KVM reports 1, 2 or 4; a zero size could never advance the loops below
   const auto offset = static_cast<std::uint16_t>(match->offset);
   if (io.is_write) {
     if (io.count > 1) {

@@ -18,6 +18,7 @@ class PioDevice {
   // can take a burst at once override this; the default is one access per element.
   virtual void pio_write_string(std::uint16_t offset, std::uint8_t element_size,
                                 std::span<const std::uint8_t> data) noexcept {
+    if (element_size == 0) return;  // KVM reports 1, 2 or 4; anything else would never advance
     for (std::size_t i = 0; i + element_size <= data.size(); i += element_size) {
       pio_write(offset, data.subspan(i, element_size));
     }

@@ -10,6 +10,7 @@ void DebugExit::pio_read(std::uint16_t /*offset*/, std::span<std::uint8_t> data)
 }
 
 void DebugExit::pio_write(std::uint16_t /*offset*/, std::span<const std::uint8_t> data) noexcept {
+  if (data.empty()) return;  // no value was written
   // QEMU takes the value as written, whatever the offset inside the port range.
   std::uint32_t value = 0;
   for (std::size_t i = 0; i < data.size() && i < 4; ++i) {

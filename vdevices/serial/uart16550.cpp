@@ -45,6 +45,7 @@ void Uart16550::pio_write(std::uint16_t offset, std::span<const std::uint8_t> da
 
 void Uart16550::pio_write_string(std::uint16_t offset, std::uint8_t element_size,
                                  std::span<const std::uint8_t> data) noexcept {
+  if (element_size == 0) return;  // KVM reports 1, 2 or 4; anything else would never advance
   std::lock_guard lock(mutex_);
   if (offset == kData && element_size == 1 && !dlab() && !loopback()) {
     // rep outsb to THR: the whole burst in one sink write. The transmitter is never busy, so
@@ -116,7 +117,11 @@ void Uart16550::write_register(std::uint16_t offset, std::uint8_t value) noexcep
       if (dlab()) {
         dll_ = value;
       } else if (loopback()) {
-        if (rx_fifo_.size() < kRxFifoCapacity) rx_fifo_.push_back(value);
+        if (rx_fifo_.size() < kRxFifoCapacity) {
+          rx_fifo_.push_back(value);
+        } else {
+          metrics_.input_dropped.fetch_add(1, std::memory_order_relaxed);
+        }
         thr_empty_pending_ = true;
       } else {
         transmit({&value, 1});

@@ -1,0 +1,50 @@
+# Shared helpers for the scripts in this folder: dependency installation and the build.
+# Sourced, not run.
+
+TILEHV_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Debian packages the build, the tests, the demo and the benchmarks need.
+TILEHV_APT_PACKAGES=(
+  build-essential cmake ninja-build binutils
+  libfmt-dev libexpected-dev libcli11-dev libxen-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  qemu-system-x86
+)
+
+# Installs whatever of TILEHV_APT_PACKAGES is missing; does nothing when all are present.
+tilehv_install_deps() {
+  local missing=()
+  for pkg in "${TILEHV_APT_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$pkg")
+    fi
+  done
+  if ((${#missing[@]} == 0)); then
+    return 0
+  fi
+  echo "==> installing: ${missing[*]}"
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    sudo=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# tilehv_build DIR [cmake options...]: configures (once) and builds everything in DIR.
+tilehv_build() {
+  local dir="$1"
+  shift
+  cmake -S "$TILEHV_ROOT" -B "$dir" -G Ninja "$@" >/dev/null
+  cmake --build "$dir" --parallel "$(nproc)"
+}
+
+# Explains why KVM tests cannot run here, or prints nothing.
+tilehv_kvm_problem() {
+  if [[ ! -e /dev/kvm ]]; then
+    echo "/dev/kvm does not exist (no KVM on this machine)"
+  elif [[ ! -r /dev/kvm || ! -w /dev/kvm ]]; then
+    echo "/dev/kvm is not accessible to $(id -un); add the user to the kvm group"
+  fi
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh Debian 12 machine: installs what is missing, builds, runs the
+# unit and integration tests (real KVM guests), then the unit and hostile-input tests again under
+# AddressSanitizer and UndefinedBehaviorSanitizer.
+#
+#   scripts/test.sh            everything except tests labelled "slow"
+#   TILEHV_TEST_SLOW=1 scripts/test.sh   also the slow ones
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+tilehv_install_deps
+
+if problem=$(tilehv_kvm_problem) && [[ -n "$problem" ]]; then
+  echo "==> note: $problem; tests that need KVM will be skipped"
+fi
+
+exclude=(-LE slow)
+if [[ "${TILEHV_TEST_SLOW:-0}" == 1 ]]; then
+  exclude=()
+fi
+
+echo "==> build (release with debug info)"
+tilehv_build "$TILEHV_ROOT/build"
+echo "==> unit and integration tests"
+ctest --test-dir "$TILEHV_ROOT/build" --output-on-failure --parallel "$(nproc)" --timeout 300 "${exclude[@]}"
+
+echo "==> build (AddressSanitizer + UndefinedBehaviorSanitizer)"
+tilehv_build "$TILEHV_ROOT/build-asan" -DTILEHV_SANITIZE=ON -DTILEHV_BUILD_BENCHMARKS=OFF
+echo "==> unit tests and hostile inputs under the sanitizers"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir "$TILEHV_ROOT/build-asan" --output-on-failure --parallel "$(nproc)" --timeout 300 \
+  -L sanitize "${exclude[@]}"
+echo "==> all tests passed"
