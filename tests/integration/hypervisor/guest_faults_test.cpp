@@ -115,10 +115,11 @@ TEST(GuestConsole, StringIoCarriesWholeBurstsIntact) {
   ASSERT_NE(at, std::string::npos) << r.describe();
   const std::string pattern = r.out.substr(0, at);
   // The guest reports the length and FNV-1a hash of what it wrote; recompute them from what arrived.
-  std::uint32_t hash = 2166136261U;
-  for (unsigned char c : pattern) hash = (hash ^ c) * 16777619U;
+  std::uint64_t hash = 0xcbf29ce484222325ULL;  // 64-bit FNV-1a
+  for (unsigned char c : pattern) hash = (hash ^ c) * 0x100000001b3ULL;
   char expected[128];
-  std::snprintf(expected, sizeof expected, "string-io: %zu bytes fnv1a %08x", pattern.size(), hash);
+  std::snprintf(expected, sizeof expected, "string-io: %zu bytes fnv1a %016llx", pattern.size(),
+                static_cast<unsigned long long>(hash));
   EXPECT_EQ(r.out.substr(at, r.out.find('\n', at) - at), expected);
   EXPECT_GE(pattern.size(), 65536U);
 }
