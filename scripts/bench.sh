@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs the benchmarks behind docs/PERFORMANCE.md and prints their results; raw output is kept in
+# build/bench-results/. Run on an idle machine: every target is a ratio within one run.
+#
+#   scripts/bench.sh [--runs N]      N cold starts per contender in the boot comparison (default 15)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+runs=15
+if [[ "${1:-}" == "--runs" ]]; then
+  runs="$2"
+fi
+
+tilehv_install_deps
+build="$TILEHV_ROOT/build"
+echo "==> building"
+cmake -S "$TILEHV_ROOT" -B "$build" -G Ninja -DTILEHV_BUILD_BENCHMARKS=ON >/dev/null
+cmake --build "$build" --parallel "$(nproc)" --target tilehv guest-kernels bench_hypervisor tilehv-floor tilehv-bench-boot
+results="$build/bench-results"
+mkdir -p "$results"
+
+echo "==> boot: tilehv vs QEMU microvm vs floor, $runs cold starts each, alternating"
+"$build/tests/bench/tilehv-bench-boot" --runs "$runs" --kernel "$build/guest/hello.elf" \
+  --tilehv "$build/hypervisor/tilehv" --floor "$build/tests/bench/tilehv-floor" \
+  --qemu "$(command -v qemu-system-x86_64)" | tee "$results/boot.md" || true
+
+echo
+echo "==> Google Benchmark: PIO exit round trip and guest-memory accessor"
+"$build/tests/bench/bench_hypervisor" --benchmark_counters_tabular=true \
+  --benchmark_out="$results/bench_hypervisor.json" --benchmark_out_format=json | tee "$results/bench_hypervisor.txt"
+
+echo
+echo "==> PIO exit round trip: tilehv loop / bare KVM_RUN loop (medians)"
+python_free_ratio() {
+  # Median ns_per_exit of each benchmark from the repetitions' aggregate rows.
+  local bare tilehv
+  bare=$(grep -E '^BM_PioExit_BareKvmRun.*_median' "$results/bench_hypervisor.txt" | awk '{print $(NF)}')
+  tilehv=$(grep -E '^BM_PioExit_TilehvLoop.*_median' "$results/bench_hypervisor.txt" | awk '{print $(NF)}')
+  awk -v a="$tilehv" -v b="$bare" 'BEGIN { printf "tilehv %s ns, bare %s ns, ratio %.3f (target <= 1.15)\n", a, b, a / b }'
+}
+python_free_ratio | tee "$results/pio_ratio.txt"
