@@ -82,6 +82,11 @@ tl::expected<Kvm, KvmError> Kvm::open(const std::string& path) {
                                    fmt::format("cannot open {}: {}", path, util::errno_text(err))});
   }
   const int version = ::ioctl(fd.get(), KVM_GET_API_VERSION, 0);
+  if (version < 0) {
+    return tl::unexpected(KvmError{KvmErrc::kNoDevice, errno,
+                                   fmt::format("{} is not a KVM device (KVM_GET_API_VERSION: {})", path,
+                                               util::errno_text(errno))});
+  }
   if (version != KVM_API_VERSION) {
     return tl::unexpected(KvmError{
         KvmErrc::kApiVersion, 0,

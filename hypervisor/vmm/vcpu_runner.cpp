@@ -101,7 +101,7 @@ VcpuRunner::Next VcpuRunner::handle(const kvm::VcpuExit& exit) noexcept {
             return Next::kContinue;  // no userspace IOAPIC line is level-triggered yet
           },
           [&](const kvm::ShutdownExit&) {
-            end(VmEnd::Kind::kTripleFault, fmt::format("vcpu {}: {}", vcpu_.id(), register_summary()));
+            end(VmEnd::Kind::kTripleFault, fmt::format("vcpu {}: {}", vcpu_.id(), shutdown_registers()));
             return Next::kEnd;
           },
           [&](const kvm::InternalErrorExit& e) {
@@ -201,6 +201,19 @@ std::string VcpuRunner::register_summary() const {
   return fmt::format("rip {:#x} rsp {:#x} rflags {:#x} cr0 {:#x} cr2 {:#x} cr3 {:#x} cr4 {:#x} efer {:#x}",
                      regs->rip, regs->rsp, regs->rflags, sregs->cr0, sregs->cr2, sregs->cr3, sregs->cr4,
                      sregs->efer);
+}
+
+std::string VcpuRunner::shutdown_registers() const {
+  // On AMD, KVM resets the vCPU after a shutdown intercept (the VMCB is undefined then), so what we
+  // read is the reset state, not where the guest faulted. Say so rather than report it as evidence.
+  auto regs = vcpu_.registers();
+  auto sregs = vcpu_.special_registers();
+  constexpr std::uint64_t kResetRip = 0xfff0;
+  constexpr std::uint64_t kResetCsBase = 0xffff0000;
+  if (regs && sregs && regs->rip == kResetRip && sregs->cs.base == kResetCsBase && (sregs->cr0 & 1) == 0) {
+    return "registers lost: the host's KVM reset the vCPU on shutdown";
+  }
+  return register_summary();
 }
 
 std::string VcpuRunner::instruction_bytes_at_rip() const {

@@ -62,6 +62,7 @@ class VcpuRunner {
   void handle_mmio(const kvm::MmioExit& mmio) noexcept;
   void end(VmEnd::Kind kind, std::string detail) noexcept;
   [[nodiscard]] std::string register_summary() const;
+  [[nodiscard]] std::string shutdown_registers() const;
   [[nodiscard]] std::string internal_error_detail(const kvm::InternalErrorExit& e) const;
   [[nodiscard]] std::string instruction_bytes_at_rip() const;
 

@@ -3,7 +3,8 @@
 # VM's nested KVM, and reports on the serial console in lines the host parses:
 #
 #   LAB-BEGIN kernel=<release> cpus=<n>
-#   LAB-RESULT <case> status=<n> seconds=<s>     tilehv's exit status and wall time
+#   LAB-RESULT <case> status=<n> seconds=<s>     tilehv's exit status and wall time (137: the
+#                                                 case outlived LAB_CASE_LIMIT and was killed)
 #   LAB-STDERR <case> <line>                      tilehv's stderr (first 20 lines)
 #   LAB-STDOUT <case> <line>                      the guest console (first 20 lines)
 #   LAB-SKIP <case> <reason>                      the case's guest kernel is not in the lab
@@ -25,6 +26,10 @@ exception       exception.elf       --timeout 20
 internal-error  internal-error.elf  --timeout 20
 sse             sse.elf             --timeout 20
 '
+
+# A case that outlives its own --timeout by this much is killed, so one stuck case cannot stall the
+# rest of the lab.
+LAB_CASE_LIMIT=60
 
 # Lines of a case's output are capped so a flooding guest cannot drown the serial console.
 LAB_MAX_LINES=20
@@ -68,7 +73,7 @@ run_case() {
   fi
   start=$(uptime_s)
   # stdin from /dev/null: the case table is read from stdin of the calling loop.
-  /lab/tilehv run --kernel "/lab/guest/$kernel" "$@" </dev/null >"/tmp/$name.out" 2>"/tmp/$name.err"
+  timeout -s KILL "$LAB_CASE_LIMIT" /lab/tilehv run --kernel "/lab/guest/$kernel" "$@" </dev/null >"/tmp/$name.out" 2>"/tmp/$name.err"
   status=$?
   end=$(uptime_s)
   echo "LAB-RESULT $name status=$status seconds=$(echo "$start $end" | awk '{ printf "%.2f", $2 - $1 }')"
@@ -99,6 +104,7 @@ done </lab/modules.order
 echo "$LAB_CASES" | while read -r name kernel args; do
   [ -n "$name" ] || continue
   # $args unquoted on purpose: it is split into tilehv's arguments.
+  # shellcheck disable=SC2086
   run_case "$name" "$kernel" $args
 done
 

@@ -8,7 +8,7 @@
 #   --tilehv PATH   the tilehv binary (default: build/hypervisor/tilehv)
 #   --guests DIR    the guest kernels (default: build/guest)
 #   --keep DIR      also write the initramfs and the serial log into DIR
-#   LAB_TIMEOUT     seconds before the lab VM is killed (default: 300)
+#   LAB_TIMEOUT     seconds before the lab VM is killed (default: 180; a run takes about 10)
 #
 # Prints the LAB lines of the run (see init.sh for their format). Exit status: 0 when every case ran
 # (the LAB lines say how each ended), 1 when the lab failed, 77 when it cannot run on this machine
@@ -22,7 +22,7 @@ readonly LAB_CANNOT_RUN=77
 tilehv="$ROOT/build/hypervisor/tilehv"
 guests="$ROOT/build/guest"
 keep=""
-timeout_s="${LAB_TIMEOUT:-300}"
+timeout_s="${LAB_TIMEOUT:-180}"
 
 usage() {
   sed -n '6,11s/^# \{0,1\}//p' "$0" >&2
@@ -88,7 +88,7 @@ while IFS= read -r vmlinuz; do
     grep -q '/kvm-amd\.ko[.a-z]*:' "/lib/modules/$version/modules.dep"; then
     kernel_version="$version"
   fi
-done < <(ls /boot/vmlinuz-* 2>/dev/null | sort -V)
+done < <(find /boot -maxdepth 1 -name 'vmlinuz-*' | sort -V)
 [[ -n "$kernel_version" ]] || die "no kernel under /boot with kvm-amd in /lib/modules/<version>/modules.dep"
 vmlinuz="/boot/vmlinuz-$kernel_version"
 modules_dir="/lib/modules/$kernel_version"
@@ -121,7 +121,7 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,lab/modules,lab/guest}
 
 # Busybox and the applets init.sh uses.
 cp /bin/busybox "$root/bin/busybox"
-for applet in sh mount insmod cat head tail sed awk echo sleep sync poweroff uname nproc dmesg; do
+for applet in sh mount insmod cat head tail sed awk echo sleep sync poweroff uname nproc dmesg timeout; do
   ln -s busybox "$root/bin/$applet"
 done
 
@@ -166,11 +166,18 @@ initramfs="$work/initramfs.cpio.gz"
 
 log="$work/serial.log"
 echo "lab: booting $vmlinuz (kvm-amd from $modules_dir) with $(basename "$tilehv") and ${#kernels[@]} guest kernels" >&2
+# One lab at a time: two TCG VMs sharing a small host slow each other down, and on a 2-CPU host a
+# contended lab VM has been seen to stall in the middle of a case.
+exec {lock_fd}>"${TMPDIR:-/tmp}/tilehv-lab.lock"
+if ! flock -n "$lock_fd"; then
+  echo "lab: another lab is running; waiting for it" >&2
+  flock "$lock_fd"
+fi
 started=$SECONDS
 qemu_status=0
 # No network card: the lab needs none, and without one the firmware does not try a network boot.
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
-  -accel tcg -cpu EPYC,+svm,+npt -m 1G -smp 2 \
+  -accel tcg -cpu EPYC,+svm,+npt -m 1G -smp "${LAB_CPUS:-1}" \
   -nographic -no-reboot -nic none \
   -kernel "$vmlinuz" -initrd "$initramfs" \
   -append "console=ttyS0 panic=-1 quiet" \
@@ -192,7 +199,8 @@ if ! tr '\r' '\n' <"$log" | grep -aqx 'LAB-DONE'; then
     reason="the lab VM ended (qemu status $qemu_status) before LAB-DONE"
   fi
   echo "lab: FAILED: $reason; last lines of the serial log:" >&2
-  tr '\r' '\n' <"$log" | tail -n 40 | sed 's/^/lab:   /' >&2
+  # Without the firmware's terminal control sequences.
+  tr '\r' '\n' <"$log" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g' | tail -n 40 | sed 's/^/lab:   /' >&2
   exit 1
 fi
 echo "lab: done in ${elapsed} s" >&2

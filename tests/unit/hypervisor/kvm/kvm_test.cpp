@@ -1,0 +1,72 @@
+// Tests for Kvm::open: the capability checks at start and their actionable messages.
+#include "kvm/kvm.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "kvm/vm.hpp"
+#include "support/kvm_available.hpp"
+
+namespace tilehv::kvm {
+namespace {
+
+TEST(KvmOpen, MissingDeviceSaysHowToFixIt) {
+  auto kvm = Kvm::open("/nonexistent/kvm");
+  ASSERT_FALSE(kvm);
+  EXPECT_EQ(kvm.error().code, KvmErrc::kNoDevice);
+  EXPECT_EQ(kvm.error().message,
+            "/nonexistent/kvm does not exist: load the kvm module (kvm_intel or kvm_amd) or enable "
+            "virtualization in the firmware");
+}
+
+TEST(KvmOpen, OtherDeviceIsNotKvm) {
+  auto kvm = Kvm::open("/dev/null");
+  ASSERT_FALSE(kvm);
+  EXPECT_EQ(kvm.error().code, KvmErrc::kNoDevice);
+  EXPECT_NE(kvm.error().message.find("/dev/null is not a KVM device"), std::string::npos) << kvm.error().message;
+}
+
+// A user outside the kvm group gets the fix in the message. Run as an unprivileged uid in a child.
+TEST(KvmOpen, PermissionDeniedSaysWhichGroup) {
+  TILEHV_REQUIRE_KVM();
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to switch to an unprivileged uid";
+  if (::access("/dev/kvm", F_OK) != 0) GTEST_SKIP() << "no /dev/kvm";
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(pipe_fds[0]);
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+    auto kvm = Kvm::open("/dev/kvm");
+    const std::string message = kvm ? std::string("opened") : kvm.error().message;
+    (void)!::write(pipe_fds[1], message.data(), message.size());
+    ::_exit(kvm ? 1 : (kvm.error().code == KvmErrc::kNoPermission ? 0 : 3));
+  }
+  ::close(pipe_fds[1]);
+  char buf[512] = {};
+  const ssize_t n = ::read(pipe_fds[0], buf, sizeof buf - 1);
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const std::string message(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+  if (message == "opened") GTEST_SKIP() << "/dev/kvm is open to every user on this host";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << message;
+  EXPECT_EQ(message, "cannot open /dev/kvm: permission denied; add this user to the kvm group");
+}
+
+TEST(KvmOpen, ReportsSupportedCpuidAndLimits) {
+  TILEHV_REQUIRE_KVM();
+  auto kvm = Kvm::open();
+  ASSERT_TRUE(kvm) << kvm.error().message;
+  EXPECT_GT(kvm->supported_cpuid().size(), 10U);
+  EXPECT_GE(kvm->max_vcpus(), 1U);
+  EXPECT_GT(kvm->vcpu_mmap_size(), 4096U);
+  auto vm = kvm->create_vm();
+  ASSERT_TRUE(vm) << vm.error().message;
+  EXPECT_TRUE(vm->enable_split_irqchip(24));
+}
+
+}  // namespace
+}  // namespace tilehv::kvm
