@@ -12,13 +12,14 @@
 namespace tilehv::vdevices {
 namespace {
 
-// Writes everything or reports how much could not be written.
+// Writes everything or reports how much could not be written. An interrupted write is not retried:
+// the VMM interrupts a vCPU thread only to pause or stop it, and a console reader that stopped
+// reading must not keep a blocked vCPU from obeying.
 std::size_t write_all(int fd, std::span<const std::uint8_t> bytes) noexcept {
   std::size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // EPIPE (reader gone), ENOSPC, ...: the rest is dropped
+    if (n <= 0) break;  // EINTR (kicked), EPIPE (reader gone), ENOSPC, ...: the rest is dropped
     done += static_cast<std::size_t>(n);
   }
   return bytes.size() - done;

@@ -1,6 +1,9 @@
 // Integration tests: how partitions end when the guest faults, hangs or floods, as seen from
 // `tilehv run`: the documented statuses, one line of evidence, bounded time.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -8,6 +11,7 @@
 #include <thread>
 #include <gtest/gtest.h>
 
+#include "support/elf_builder.hpp"
 #include "support/guest_kernels.hpp"
 #include "support/kvm_available.hpp"
 #include "support/process.hpp"
@@ -149,6 +153,54 @@ TEST(GuestConsole, FloodToFileStopsAtTheFileLimit) {
   std::string first;
   std::getline(in, first);
   EXPECT_TRUE(first.starts_with("flood")) << first;
+}
+
+// A console reader that stops reading fills the pipe and blocks the vCPU in write(); a stop must still
+// end the VMM on time.
+TEST(GuestConsole, StuckConsoleReaderDoesNotBlockTheTimeout) {
+  TILEHV_REQUIRE_KVM();
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+  ASSERT_GE(::fcntl(pipe_fds[1], F_SETPIPE_SZ, 4096), 0);  // fills after a few lines
+  const auto start = std::chrono::steady_clock::now();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(pipe_fds[1], STDOUT_FILENO);
+    const std::string kernel = guest_kernel("flood");
+    ::execl(TILEHV_BINARY, TILEHV_BINARY, "run", "--kernel", kernel.c_str(), "--timeout", "2", nullptr);
+    ::_exit(127);
+  }
+  ::close(pipe_fds[1]);
+  // Never read; wait up to 15 s for the VMM to end on its own.
+  int status = 0;
+  pid_t done = 0;
+  while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(15)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (done == 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  ::close(pipe_fds[0]);
+  ASSERT_NE(done, 0) << "tilehv hung behind a console reader that does not read";
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), vmm::kExitTimeout);
+  EXPECT_LT(elapsed, 3.5);
+}
+
+// i8042 command 0xfe on port 0x64 pulses the reset line: the partition ends with status 102.
+TEST(GuestReset, I8042ResetEndsThePartition) {
+  TILEHV_REQUIRE_KVM();
+  testing::TempDir dir;
+  testing::ElfSpec spec = testing::bootable_spec();
+  spec.segments[0].bytes = {0xb0, 0xfe, 0xe6, 0x64, 0xf4, 0xeb, 0xfd};  // mov $0xfe,%al; out %al,$0x64; hlt
+  const auto r = run_process({TILEHV_BINARY, "run", "--kernel", dir.write("reset.elf", testing::build_elf(spec)),
+                              "--timeout", "10"});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.status, vmm::kExitGuestReset) << r.describe();
+  EXPECT_EQ(r.err, "tilehv: guest requested a reset: i8042 reset line pulsed\n");
 }
 
 }  // namespace
