@@ -6,6 +6,9 @@
 #include <sys/ioctl.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -45,8 +48,8 @@ tl::expected<void, KvmError> Vm::enable_split_irqchip(std::uint32_t ioapic_pins)
   return {};
 }
 
-tl::expected<void, KvmError> Vm::set_memory_slot(std::uint32_t slot, std::uint64_t guest_address,
-                                                 std::uint64_t size, void* host_address) {
+tl::expected<MemorySlot, KvmError> Vm::add_memory_slot(std::uint32_t slot, std::uint64_t guest_address,
+                                                       std::uint64_t size, void* host_address) {
   kvm_userspace_memory_region region{};
   region.slot = slot;
   region.guest_phys_addr = guest_address;
@@ -55,7 +58,21 @@ tl::expected<void, KvmError> Vm::set_memory_slot(std::uint32_t slot, std::uint64
   if (::ioctl(fd_.get(), KVM_SET_USER_MEMORY_REGION, &region) != 0) {
     return tl::unexpected(ioctl_error("KVM_SET_USER_MEMORY_REGION"));
   }
-  return {};
+  return MemorySlot(fd_.get(), slot, guest_address, size);
+}
+
+MemorySlot::~MemorySlot() {
+  if (vm_fd_ < 0) return;
+  // A size of zero deletes the slot (KVM API, KVM_SET_USER_MEMORY_REGION).
+  kvm_userspace_memory_region region{};
+  region.slot = slot_;
+  region.guest_phys_addr = guest_address_;
+  region.memory_size = 0;
+  if (::ioctl(vm_fd_, KVM_SET_USER_MEMORY_REGION, &region) != 0) {
+    // The guest could keep reaching host memory we are about to release: do not carry on.
+    std::fprintf(stderr, "tilehv: fatal: cannot remove memory slot %u: %s\n", slot_, std::strerror(errno));
+    std::abort();
+  }
 }
 
 tl::expected<void, KvmError> Vm::set_tss_address(std::uint64_t address) {

@@ -7,6 +7,7 @@
 #include <tl/expected.hpp>
 
 #include "kvm/kvm_error.hpp"
+#include "kvm/memory_slot.hpp"
 #include "util/unique_fd.hpp"
 
 namespace tilehv::kvm {
@@ -23,10 +24,10 @@ class Vm {
   // userspace interrupt controllers are what snapshots and migration can save without kernel help.
   [[nodiscard]] tl::expected<void, KvmError> enable_split_irqchip(std::uint32_t ioapic_pins);
 
-  // Maps [guest_address, guest_address + size) to host memory at `host_address`.
-  [[nodiscard]] tl::expected<void, KvmError> set_memory_slot(std::uint32_t slot,
-                                                             std::uint64_t guest_address,
-                                                             std::uint64_t size, void* host_address);
+  // Maps [guest_address, guest_address + size) to host memory at `host_address` until the returned
+  // slot is destroyed.
+  [[nodiscard]] tl::expected<MemorySlot, KvmError> add_memory_slot(std::uint32_t slot, std::uint64_t guest_address,
+                                                                   std::uint64_t size, void* host_address);
 
   // Where KVM may place its real-mode TSS (three pages). Needed on VMX hosts without unrestricted
   // guest support for APs starting in real mode; harmless elsewhere.

@@ -94,9 +94,9 @@ tl::expected<void, VmmError> Vmm::build(const VmmConfig& config, std::uint32_t e
   if (auto r = vm_.set_tss_address(memory::kKvmTssAddress); !r) return kvm_failed(r.error());
   std::uint32_t slot = 0;
   for (const memory::HostRegion& region : memory_.regions()) {
-    if (auto r = vm_.set_memory_slot(slot++, region.ram.guest_address, region.ram.size, region.host); !r) {
-      return kvm_failed(r.error());
-    }
+    auto added = vm_.add_memory_slot(slot++, region.ram.guest_address, region.ram.size, region.host);
+    if (!added) return kvm_failed(added.error());
+    slots_.push_back(std::move(*added));
   }
 
   vcpus_.reserve(config.vcpus);

@@ -92,6 +92,7 @@ class Vmm final : public vdevices::PowerEvents, public VmEndSink {
   kvm::Kvm kvm_;
   memory::GuestMemory memory_;
   kvm::Vm vm_;
+  std::vector<kvm::MemorySlot> slots_;  // after vm_: removed before the VM closes
   util::UniqueFd end_event_;
   std::vector<kvm::Vcpu> vcpus_;
 

@@ -1,12 +1,14 @@
 // Tests for Kvm::open: the capability checks at start and their actionable messages.
 #include "kvm/kvm.hpp"
 
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include "kvm/vm.hpp"
+#include "util/mapping.hpp"
 #include "support/kvm_available.hpp"
 
 namespace tilehv::kvm {
@@ -66,6 +68,25 @@ TEST(KvmOpen, ReportsSupportedCpuidAndLimits) {
   auto vm = kvm->create_vm();
   ASSERT_TRUE(vm) << vm.error().message;
   EXPECT_TRUE(vm->enable_split_irqchip(24));
+}
+
+// A slot is gone when its object is: KVM refuses to resize a live slot, so re-adding slot 0 with
+// another size succeeds only if the first was removed.
+TEST(MemorySlotTest, RemovedWhenDestroyed) {
+  TILEHV_REQUIRE_KVM();
+  auto kvm = Kvm::open();
+  ASSERT_TRUE(kvm) << kvm.error().message;
+  auto vm = kvm->create_vm();
+  ASSERT_TRUE(vm);
+  auto memory = util::Mapping::map(4 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_TRUE(memory);
+  {
+    auto slot = vm->add_memory_slot(0, 0, 2 << 20, memory->data());
+    ASSERT_TRUE(slot) << slot.error().message;
+    EXPECT_FALSE(vm->add_memory_slot(0, 0, 4 << 20, memory->data())) << "a live slot cannot be resized";
+  }
+  auto again = vm->add_memory_slot(0, 0, 4 << 20, memory->data());
+  EXPECT_TRUE(again) << (again ? "" : again.error().message);
 }
 
 }  // namespace
