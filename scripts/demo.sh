@@ -32,10 +32,10 @@ boot() {
 }
 
 boot "hello: command line, memory map and a module" --kernel "$guests/hello.elf" --memory 64M \
-  --cmdline "tile=demo role=hello" --module "$module"
+  --cmdline "tile=demo role=hello verbose=1" --module "$module"
 boot "exit-status: the guest's exit value becomes tilehv's status" --kernel "$guests/exit-status.elf" \
   --cmdline "status=7"
 boot "smp: four vCPUs brought up by the guest through INIT/SIPI" --kernel "$guests/smp.elf" --vcpus 4
 boot "compute: a CPU-bound kernel with a deterministic checksum" --kernel "$guests/compute.elf" --vcpus 2
 boot "memtest: fill and verify all RAM the start info reports, on every vCPU" --kernel "$guests/memtest.elf" \
-  --memory 256M --vcpus 2
+  --memory 64M --vcpus 2
