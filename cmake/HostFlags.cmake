@@ -7,7 +7,12 @@ target_compile_options(tilehv_host_flags INTERFACE
   -Wsuggest-override -Wcast-align -Wimplicit-fallthrough
   -fstack-protector-strong -D_FORTIFY_SOURCE=2)
 target_link_options(tilehv_host_flags INTERFACE -Wl,-z,relro,-z,now)
-if(TILEHV_SANITIZE)
+if(TILEHV_FUZZ)
+  # Coverage instrumentation for libFuzzer plus the sanitizers that turn silent corruption into a crash.
+  target_compile_options(tilehv_host_flags INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -U_FORTIFY_SOURCE)
+  target_link_options(tilehv_host_flags INTERFACE -fsanitize=address,undefined)
+elseif(TILEHV_SANITIZE)
   target_compile_options(tilehv_host_flags INTERFACE
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -U_FORTIFY_SOURCE)
   target_link_options(tilehv_host_flags INTERFACE -fsanitize=address,undefined)

@@ -9,6 +9,7 @@ TILEHV_APT_PACKAGES=(
   libfmt-dev libexpected-dev libcli11-dev libxen-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   qemu-system-x86
+  clang libclang-rt-14-dev
 )
 
 # Installs whatever of TILEHV_APT_PACKAGES is missing; does nothing when all are present.

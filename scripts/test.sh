@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian 12 machine: installs what is missing, builds, runs the
-# unit and integration tests (real KVM guests), then the unit and hostile-input tests again under
-# AddressSanitizer and UndefinedBehaviorSanitizer.
+# unit and integration tests (real KVM guests), the unit and hostile-input tests again under
+# AddressSanitizer and UndefinedBehaviorSanitizer, and each libFuzzer target for a bounded time.
 #
 #   scripts/test.sh            everything except tests labelled "slow"
 #   TILEHV_TEST_SLOW=1 scripts/test.sh   also the slow ones
@@ -30,4 +30,6 @@ echo "==> unit tests and hostile inputs under the sanitizers"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$TILEHV_ROOT/build-asan" --output-on-failure --parallel "$(nproc)" --timeout 300 \
   -L sanitize "${exclude[@]}"
+echo "==> fuzzing: each libFuzzer target for ${TILEHV_FUZZ_SECONDS:-20}s (scripts/fuzz.sh runs longer)"
+"$TILEHV_ROOT/scripts/fuzz.sh" "${TILEHV_FUZZ_SECONDS:-20}"
 echo "==> all tests passed"

@@ -17,6 +17,9 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// Needed by compilers without aggregate deduction for this pattern (clang 14).
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 
 const char* internal_error_name(kvm::InternalErrorExit::Kind kind) {
   switch (kind) {
