@@ -33,12 +33,27 @@ tilehv_install_deps() {
   "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# tilehv_build DIR [cmake options...]: configures (once) and builds everything in DIR.
+# tilehv_build DIR [cmake options...] [-- targets...]: configures and builds DIR (everything unless
+# targets are named).
 tilehv_build() {
   local dir="$1"
   shift
-  cmake -S "$TILEHV_ROOT" -B "$dir" -G Ninja "$@" >/dev/null
-  cmake --build "$dir" --parallel "$(nproc)"
+  local options=() targets=()
+  while (($#)); do
+    if [[ "$1" == "--" ]]; then
+      shift
+      targets=("$@")
+      break
+    fi
+    options+=("$1")
+    shift
+  done
+  cmake -S "$TILEHV_ROOT" -B "$dir" -G Ninja "${options[@]}" >/dev/null
+  if ((${#targets[@]})); then
+    cmake --build "$dir" --parallel "$(nproc)" --target "${targets[@]}"
+  else
+    cmake --build "$dir" --parallel "$(nproc)"
+  fi
 }
 
 # Explains why KVM tests cannot run here, or prints nothing.
