@@ -82,6 +82,15 @@ tl::expected<void, KvmError> Vm::set_tss_address(std::uint64_t address) {
   return {};
 }
 
+bool Vm::signal_msi(std::uint64_t address, std::uint32_t data) const noexcept {
+  kvm_msi msi{};
+  msi.address_lo = static_cast<std::uint32_t>(address);
+  msi.address_hi = static_cast<std::uint32_t>(address >> 32);
+  msi.data = data;
+  // > 0: delivered; 0: blocked by the guest (e.g. masked LAPIC); < 0: error.
+  return ::ioctl(fd_.get(), KVM_SIGNAL_MSI, &msi) > 0;
+}
+
 tl::expected<Vcpu, KvmError> Vm::create_vcpu(std::uint32_t id) const {
   return Vcpu::create(fd_.get(), id, vcpu_mmap_size_);
 }

@@ -35,6 +35,10 @@ class Vm {
 
   [[nodiscard]] tl::expected<Vcpu, KvmError> create_vcpu(std::uint32_t id) const;
 
+  // Injects a message-signalled interrupt (KVM_SIGNAL_MSI): how the userspace IOAPIC of the split
+  // irqchip delivers. Returns false when KVM did not deliver it (no matching destination).
+  [[nodiscard]] bool signal_msi(std::uint64_t address, std::uint32_t data) const noexcept;
+
   [[nodiscard]] int fd() const noexcept { return fd_.get(); }
 
  private:

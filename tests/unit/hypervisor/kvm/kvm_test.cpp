@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kvm/vcpu.hpp"
 #include "kvm/vm.hpp"
 #include "util/mapping.hpp"
 #include "support/kvm_available.hpp"
@@ -68,6 +69,12 @@ TEST(KvmOpen, ReportsSupportedCpuidAndLimits) {
   auto vm = kvm->create_vm();
   ASSERT_TRUE(vm) << vm.error().message;
   EXPECT_TRUE(vm->enable_split_irqchip(24));
+  auto vcpu = vm->create_vcpu(0);
+  ASSERT_TRUE(vcpu) << vcpu.error().message;
+  // A fixed interrupt to APIC 0 reaches the (software-disabled, not yet running) LAPIC or is refused;
+  // either way the call returns, and a destination that does not exist is never "delivered".
+  (void)vm->signal_msi(0xfee00000, 0x40);
+  EXPECT_FALSE(vm->signal_msi(0xfee00000 | (200U << 12), 0x40)) << "no vCPU has APIC id 200";
 }
 
 // A slot is gone when its object is: KVM refuses to resize a live slot, so re-adding slot 0 with
