@@ -1,5 +1,7 @@
 // tilehv: the VMM process of one partition. `tilehv run` boots a kernel stand-alone.
+#include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,8 @@ int main(int argc, char** argv) {
   std::string kernel, memory = "64M", cmdline, console = "stdout", timeout;
   std::uint32_t vcpus = 1;
   std::vector<std::string> modules;
+  bool rng = false;
+  std::optional<std::uint64_t> rng_seed;
   CLI::App* run = app.add_subcommand("run", "Boot a PVH kernel and stream its console until it exits");
   run->add_option("--kernel", kernel, "PVH ELF kernel image")->required();
   run->add_option("--memory", memory, "Guest RAM: 64M, 1G, ... (a bare number is MiB)")->capture_default_str();
@@ -35,6 +39,8 @@ int main(int argc, char** argv) {
   run->add_option("--module", modules, "A file handed to the guest as a PVH module (repeatable)");
   run->add_option("--console", console, "Console output: stdout or file:PATH")->capture_default_str();
   run->add_option("--timeout", timeout, "Stop the guest after this many seconds");
+  run->add_flag("--rng", rng, "Attach a virtio entropy device (bytes from the host's CSPRNG)");
+  run->add_option("--rng-seed", rng_seed, "Attach a virtio entropy device with a deterministic stream from this seed");
 
   try {
     app.parse(argc, argv);
@@ -54,6 +60,8 @@ int main(int argc, char** argv) {
     request.vmm.vcpus = vcpus;
     request.vmm.cmdline = cmdline;
     request.vmm.module_paths = modules;
+    request.vmm.entropy_device = rng || rng_seed.has_value();
+    request.vmm.entropy_seed = rng_seed;
     auto mem = tilehv::cli::parse_memory_size(memory);
     if (!mem) return usage_error(mem.error());
     request.vmm.memory_bytes = *mem;

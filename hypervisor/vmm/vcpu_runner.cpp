@@ -100,8 +100,10 @@ VcpuRunner::Next VcpuRunner::handle(const kvm::VcpuExit& exit) noexcept {
             metrics_.interrupted.fetch_add(1, std::memory_order_relaxed);
             return Next::kContinue;
           },
-          [&](const kvm::IoapicEoiExit&) {
-            return Next::kContinue;  // no userspace IOAPIC line is level-triggered yet
+          [&](const kvm::IoapicEoiExit& e) {
+            // The guest ended a level-triggered interrupt: the IOAPIC re-delivers a line still high.
+            ioapic_.end_of_interrupt(e.vector);
+            return Next::kContinue;
           },
           [&](const kvm::ShutdownExit&) {
             end(VmEnd::Kind::kTripleFault, fmt::format("vcpu {}: {}", vcpu_.id(), shutdown_registers()));

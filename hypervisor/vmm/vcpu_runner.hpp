@@ -10,6 +10,7 @@
 
 #include "bus/device_bus.hpp"
 #include "core/bus_device.hpp"
+#include "ioapic/ioapic.hpp"
 #include "kvm/vcpu.hpp"
 #include "kvm/vcpu_exit.hpp"
 #include "memory/guest_memory.hpp"
@@ -40,8 +41,8 @@ struct VcpuMetrics {
 class VcpuRunner {
  public:
   VcpuRunner(kvm::Vcpu& vcpu, const PioBus& pio, const MmioBus& mmio, const memory::GuestMemory& memory,
-             RunControl& control, VmEndSink& end_sink)
-      : vcpu_(vcpu), pio_(pio), mmio_(mmio), memory_(memory), control_(control), end_sink_(end_sink) {}
+             vdevices::Ioapic& ioapic, RunControl& control, VmEndSink& end_sink)
+      : vcpu_(vcpu), pio_(pio), mmio_(mmio), memory_(memory), ioapic_(ioapic), control_(control), end_sink_(end_sink) {}
   VcpuRunner(const VcpuRunner&) = delete;
   VcpuRunner& operator=(const VcpuRunner&) = delete;
 
@@ -70,6 +71,7 @@ class VcpuRunner {
   const PioBus& pio_;
   const MmioBus& mmio_;
   const memory::GuestMemory& memory_;
+  vdevices::Ioapic& ioapic_;
   RunControl& control_;
   VmEndSink& end_sink_;
   VcpuMetrics metrics_;

@@ -31,6 +31,11 @@ VmmError image_error(const boot::BootError& e) {
 
 }  // namespace
 
+std::string virtio_mmio_announcement(std::uint32_t index) {
+  return fmt::format("virtio_mmio.device={}@{:#x}:{}", vdevices::virtio::kMmioWindowSize,
+                     kVirtioMmioBase + index * vdevices::virtio::kMmioWindowSize, kVirtioFirstPin + index);
+}
+
 tl::expected<std::unique_ptr<Vmm>, VmmError> Vmm::create(const VmmConfig& config) {
   if (config.console == nullptr) {
     return tl::unexpected(VmmError{VmmError::Kind::kBadConfig, "no console sink"});
@@ -66,7 +71,13 @@ tl::expected<std::unique_ptr<Vmm>, VmmError> Vmm::create(const VmmConfig& config
   }
   auto memory = memory::GuestMemory::create(config.memory_bytes);
   if (!memory) return tl::unexpected(host_error(memory.error()));
-  auto boot = boot::load_pvh(*memory, *kernel, *image, config.cmdline, modules);
+  // Devices are announced on the command line, as on QEMU microvm, so guests find them the same way.
+  std::string cmdline = config.cmdline;
+  const std::uint32_t virtio_devices = config.entropy_device ? 1 : 0;
+  for (std::uint32_t i = 0; i < virtio_devices; ++i) {
+    cmdline += (cmdline.empty() ? "" : " ") + virtio_mmio_announcement(i);
+  }
+  auto boot = boot::load_pvh(*memory, *kernel, *image, cmdline, modules);
   if (!boot) return tl::unexpected(image_error(boot.error()));
 
   auto vm = kvm->create_vm();
@@ -131,8 +142,30 @@ tl::expected<void, VmmError> Vmm::build(const VmmConfig& config, std::uint32_t e
   if (auto r = add(vdevices::DebugExit::kDefaultPort, vdevices::DebugExit::kPortCount, *debug_exit_, "debug-exit"); !r) return r;
   if (auto r = add(vdevices::I8042::kBasePort, vdevices::I8042::kPortCount, *i8042_, "i8042"); !r) return r;
 
+  // The userspace half of the split irqchip: devices raise its pins, it sends MSIs through KVM.
+  ioapic_ = std::make_unique<vdevices::Ioapic>(*this);
+  if (auto r = mmio_bus_.add(vdevices::Ioapic::kBaseAddress, vdevices::Ioapic::kWindowSize, *ioapic_, "ioapic"); !r) {
+    return tl::unexpected(host_error(r.error()));
+  }
+  if (config.entropy_device) {
+    VirtioSlot rng;
+    rng.entropy = config.entropy_seed ? std::unique_ptr<vdevices::EntropySource>(new vdevices::SeededEntropy(*config.entropy_seed))
+                                       : std::unique_ptr<vdevices::EntropySource>(new vdevices::HostEntropy());
+    rng.device = std::make_unique<vdevices::VirtioRng>(memory_, *rng.entropy);
+    virtio_.push_back(std::move(rng));
+  }
+  for (std::uint32_t i = 0; i < virtio_.size(); ++i) {
+    VirtioSlot& virtio = virtio_[i];
+    virtio.pin = std::make_unique<vdevices::Ioapic::Pin>(*ioapic_, kVirtioFirstPin + i);
+    virtio.transport = std::make_unique<vdevices::virtio::MmioTransport>(*virtio.device, memory_, *virtio.pin);
+    const std::uint64_t base = kVirtioMmioBase + i * vdevices::virtio::kMmioWindowSize;
+    if (auto r = mmio_bus_.add(base, vdevices::virtio::kMmioWindowSize, *virtio.transport, fmt::format("virtio-mmio {}", i)); !r) {
+      return tl::unexpected(host_error(r.error()));
+    }
+  }
+
   for (kvm::Vcpu& vcpu : vcpus_) {
-    runners_.push_back(std::make_unique<VcpuRunner>(vcpu, pio_bus_, mmio_bus_, memory_, control_, *this));
+    runners_.push_back(std::make_unique<VcpuRunner>(vcpu, pio_bus_, mmio_bus_, memory_, *ioapic_, control_, *this));
   }
   install_kick_handler();
   return {};
@@ -210,6 +243,10 @@ VmEnd Vmm::join() {
   threads_.clear();
   std::lock_guard lock(end_mutex_);
   return *end_;  // set by end_vm above at the latest
+}
+
+bool Vmm::send_msi(const vdevices::MsiMessage& message) noexcept {
+  return vm_.signal_msi(message.address, message.data);
 }
 
 void Vmm::guest_exit(std::uint32_t value) noexcept { end_vm(VmEnd{VmEnd::Kind::kGuestExit, value, {}}); }

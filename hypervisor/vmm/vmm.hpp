@@ -16,6 +16,9 @@
 #include "core/power_events.hpp"
 #include "debug_exit/debug_exit.hpp"
 #include "i8042/i8042.hpp"
+#include "ioapic/ioapic.hpp"
+#include "rng/virtio_rng.hpp"
+#include "virtio/mmio_transport.hpp"
 #include "kvm/kvm.hpp"
 #include "kvm/vcpu.hpp"
 #include "kvm/vm.hpp"
@@ -32,6 +35,15 @@ namespace tilehv::vmm {
 // The largest vCPU count: xAPIC ids are 8 bits and 0xff is the broadcast id.
 inline constexpr std::uint32_t kMaxVcpus = 254;
 inline constexpr std::uint16_t kCom1Port = 0x3f8;
+// virtio-mmio windows sit in the MMIO hole where QEMU microvm puts them, one 512-byte window each,
+// wired to IOAPIC pins 16-23 (above the legacy ISA interrupts).
+inline constexpr std::uint64_t kVirtioMmioBase = 0xfeb0'0000;
+inline constexpr std::uint32_t kVirtioFirstPin = 16;
+inline constexpr std::uint32_t kMaxVirtioDevices = 8;
+
+// The kernel command-line word announcing virtio-mmio device `index`, in Linux's syntax
+// (virtio_mmio.device=SIZE@BASE:IRQ), which the guest SDK reads too.
+[[nodiscard]] std::string virtio_mmio_announcement(std::uint32_t index);
 
 struct VmmConfig {
   std::string kernel_path;
@@ -40,6 +52,9 @@ struct VmmConfig {
   std::string cmdline;
   std::vector<std::string> module_paths;
   vdevices::ConsoleSink* console = nullptr;  // required; must outlive the Vmm
+  // A virtio entropy device; bytes from the host CSPRNG, or a deterministic stream from the seed.
+  bool entropy_device = false;
+  std::optional<std::uint64_t> entropy_seed;
   std::string kvm_path = "/dev/kvm";
 };
 
@@ -49,7 +64,7 @@ struct VmmError {
   std::string message;
 };
 
-class Vmm final : public vdevices::PowerEvents, public VmEndSink {
+class Vmm final : public vdevices::PowerEvents, public VmEndSink, public vdevices::MsiSender {
  public:
   [[nodiscard]] static tl::expected<std::unique_ptr<Vmm>, VmmError> create(const VmmConfig& config);
   ~Vmm() override;
@@ -83,6 +98,14 @@ class Vmm final : public vdevices::PowerEvents, public VmEndSink {
   void guest_exit(std::uint32_t value) noexcept override;
   void guest_reset() noexcept override;
   void end_vm(VmEnd end) noexcept override;
+  // MsiSender (from the IOAPIC).
+  [[nodiscard]] bool send_msi(const vdevices::MsiMessage& message) noexcept override;
+
+  // The virtio devices' transports, in announcement order (metrics, reports).
+  [[nodiscard]] std::size_t virtio_device_count() const noexcept { return virtio_.size(); }
+  [[nodiscard]] const vdevices::virtio::MmioTransport& virtio_transport(std::size_t index) const {
+    return *virtio_.at(index).transport;
+  }
 
  private:
   Vmm(kvm::Kvm kvm, memory::GuestMemory memory, kvm::Vm vm, util::UniqueFd end_event, std::uint32_t vcpus);
@@ -100,6 +123,15 @@ class Vmm final : public vdevices::PowerEvents, public VmEndSink {
   std::unique_ptr<vdevices::Uart16550> uart_;
   std::unique_ptr<vdevices::DebugExit> debug_exit_;
   std::unique_ptr<vdevices::I8042> i8042_;
+  std::unique_ptr<vdevices::Ioapic> ioapic_;
+  // One virtio device with its pin and transport; declared after the IOAPIC, so destroyed before it.
+  struct VirtioSlot {
+    std::unique_ptr<vdevices::EntropySource> entropy;
+    std::unique_ptr<vdevices::virtio::VirtioDevice> device;
+    std::unique_ptr<vdevices::Ioapic::Pin> pin;
+    std::unique_ptr<vdevices::virtio::MmioTransport> transport;
+  };
+  std::vector<VirtioSlot> virtio_;
   PioBus pio_bus_;
   MmioBus mmio_bus_;
 
