@@ -92,15 +92,19 @@ bool MmioDevice::begin_init(uint64_t wanted) {
 }
 
 bool MmioDevice::setup_queue(uint16_t index, Virtqueue& queue) {
+  return setup_queue_at(index, Virtqueue::kSize, queue.descriptor_table(), queue.available_ring(), queue.used_ring());
+}
+
+bool MmioDevice::setup_queue_at(uint16_t index, uint16_t size, uint64_t descriptors, uint64_t available, uint64_t used) {
   write(kQueueSel, index);
-  if (read(kQueueNumMax) < Virtqueue::kSize) return false;
-  write(kQueueNum, Virtqueue::kSize);
-  write(kQueueDescLow, static_cast<uint32_t>(queue.descriptor_table()));
-  write(kQueueDescHigh, static_cast<uint32_t>(queue.descriptor_table() >> 32));
-  write(kQueueDriverLow, static_cast<uint32_t>(queue.available_ring()));
-  write(kQueueDriverHigh, static_cast<uint32_t>(queue.available_ring() >> 32));
-  write(kQueueDeviceLow, static_cast<uint32_t>(queue.used_ring()));
-  write(kQueueDeviceHigh, static_cast<uint32_t>(queue.used_ring() >> 32));
+  if (read(kQueueNumMax) < size) return false;
+  write(kQueueNum, size);
+  write(kQueueDescLow, static_cast<uint32_t>(descriptors));
+  write(kQueueDescHigh, static_cast<uint32_t>(descriptors >> 32));
+  write(kQueueDriverLow, static_cast<uint32_t>(available));
+  write(kQueueDriverHigh, static_cast<uint32_t>(available >> 32));
+  write(kQueueDeviceLow, static_cast<uint32_t>(used));
+  write(kQueueDeviceHigh, static_cast<uint32_t>(used >> 32));
   write(kQueueReady, 1);
   return true;
 }

@@ -152,12 +152,14 @@ tl::expected<void, VmmError> Vmm::build(const VmmConfig& config, std::uint32_t e
     rng.entropy = config.entropy_seed ? std::unique_ptr<vdevices::EntropySource>(new vdevices::SeededEntropy(*config.entropy_seed))
                                        : std::unique_ptr<vdevices::EntropySource>(new vdevices::HostEntropy());
     rng.device = std::make_unique<vdevices::VirtioRng>(memory_, *rng.entropy);
+    rng.name = "entropy";
     virtio_.push_back(std::move(rng));
   }
   for (std::uint32_t i = 0; i < virtio_.size(); ++i) {
     VirtioSlot& virtio = virtio_[i];
     virtio.pin = std::make_unique<vdevices::Ioapic::Pin>(*ioapic_, kVirtioFirstPin + i);
     virtio.transport = std::make_unique<vdevices::virtio::MmioTransport>(*virtio.device, memory_, *virtio.pin);
+    virtio.transport->set_error_reporter(this, fmt::format("virtio-mmio {} ({})", i, virtio.name));
     const std::uint64_t base = kVirtioMmioBase + i * vdevices::virtio::kMmioWindowSize;
     if (auto r = mmio_bus_.add(base, vdevices::virtio::kMmioWindowSize, *virtio.transport, fmt::format("virtio-mmio {}", i)); !r) {
       return tl::unexpected(host_error(r.error()));
@@ -243,6 +245,15 @@ VmEnd Vmm::join() {
   threads_.clear();
   std::lock_guard lock(end_mutex_);
   return *end_;  // set by end_vm above at the latest
+}
+
+void Vmm::guest_error(std::string_view device, std::string_view what) noexcept {
+  const std::uint64_t n = ++guest_errors_;
+  if (n <= kMaxReportedGuestErrors) {
+    fmt::print(stderr, "tilehv: guest error: {}: {}\n", device, what);
+  } else if (n == kMaxReportedGuestErrors + 1) {
+    fmt::print(stderr, "tilehv: guest error: further guest errors are counted, not logged\n");
+  }
 }
 
 bool Vmm::send_msi(const vdevices::MsiMessage& message) noexcept {

@@ -1,6 +1,7 @@
 // Vmm: one partition's virtual machine: memory, boot, devices, vCPU threads and their lifecycle.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -40,6 +41,8 @@ inline constexpr std::uint16_t kCom1Port = 0x3f8;
 inline constexpr std::uint64_t kVirtioMmioBase = 0xfeb0'0000;
 inline constexpr std::uint32_t kVirtioFirstPin = 16;
 inline constexpr std::uint32_t kMaxVirtioDevices = 8;
+// A guest can break its devices in a loop; its errors are logged up to here, then only counted.
+inline constexpr std::uint64_t kMaxReportedGuestErrors = 32;
 
 // The kernel command-line word announcing virtio-mmio device `index`, in Linux's syntax
 // (virtio_mmio.device=SIZE@BASE:IRQ), which the guest SDK reads too.
@@ -64,7 +67,10 @@ struct VmmError {
   std::string message;
 };
 
-class Vmm final : public vdevices::PowerEvents, public VmEndSink, public vdevices::MsiSender {
+class Vmm final : public vdevices::PowerEvents,
+                  public VmEndSink,
+                  public vdevices::MsiSender,
+                  public vdevices::GuestErrorReporter {
  public:
   [[nodiscard]] static tl::expected<std::unique_ptr<Vmm>, VmmError> create(const VmmConfig& config);
   ~Vmm() override;
@@ -100,6 +106,9 @@ class Vmm final : public vdevices::PowerEvents, public VmEndSink, public vdevice
   void end_vm(VmEnd end) noexcept override;
   // MsiSender (from the IOAPIC).
   [[nodiscard]] bool send_msi(const vdevices::MsiMessage& message) noexcept override;
+  // GuestErrorReporter (from devices): one stderr line each, the first kMaxReportedGuestErrors only.
+  void guest_error(std::string_view device, std::string_view what) noexcept override;
+  [[nodiscard]] std::uint64_t guest_errors() const noexcept { return guest_errors_.load(); }
 
   // The virtio devices' transports, in announcement order (metrics, reports).
   [[nodiscard]] std::size_t virtio_device_count() const noexcept { return virtio_.size(); }
@@ -126,6 +135,7 @@ class Vmm final : public vdevices::PowerEvents, public VmEndSink, public vdevice
   std::unique_ptr<vdevices::Ioapic> ioapic_;
   // One virtio device with its pin and transport; declared after the IOAPIC, so destroyed before it.
   struct VirtioSlot {
+    std::string name;
     std::unique_ptr<vdevices::EntropySource> entropy;
     std::unique_ptr<vdevices::virtio::VirtioDevice> device;
     std::unique_ptr<vdevices::Ioapic::Pin> pin;
@@ -139,6 +149,7 @@ class Vmm final : public vdevices::PowerEvents, public VmEndSink, public vdevice
   std::vector<std::unique_ptr<VcpuRunner>> runners_;
   std::vector<std::thread> threads_;
 
+  std::atomic<std::uint64_t> guest_errors_{0};
   std::mutex end_mutex_;
   std::optional<VmEnd> end_;
 };

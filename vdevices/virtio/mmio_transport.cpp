@@ -36,6 +36,12 @@ void set_high(std::uint64_t& field, std::uint32_t v) { field = (field & 0xffffff
 MmioTransport::MmioTransport(VirtioDevice& device, const memory::GuestMemory& memory, InterruptLine& irq)
     : device_(device), memory_(memory), irq_(irq), queues_(device.queue_max_sizes().size()) {}
 
+void MmioTransport::set_error_reporter(GuestErrorReporter* reporter, std::string name) {
+  std::lock_guard lock(mutex_);
+  reporter_ = reporter;
+  name_ = std::move(name);
+}
+
 void MmioTransport::mmio_read(std::uint64_t offset, std::span<std::uint8_t> data) noexcept {
   std::fill(data.begin(), data.end(), std::uint8_t{0});
   if (offset >= kConfig) {
@@ -207,6 +213,7 @@ void MmioTransport::needs_reset(std::string reason) {
   // Spec 2.1.2: the device sets DEVICE_NEEDS_RESET and sends a configuration change notification.
   status_ = static_cast<std::uint8_t>(status_ | kStatusNeedsReset);
   raise(kInterruptConfig);
+  if (reporter_ != nullptr) reporter_->guest_error(name_, last_error_ + "; device needs reset");
 }
 
 void MmioTransport::reset_locked() {

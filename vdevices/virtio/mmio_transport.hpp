@@ -10,6 +10,7 @@
 
 #include "core/bus_device.hpp"
 #include "core/device_state.hpp"
+#include "core/guest_error_reporter.hpp"
 #include "core/interrupt_line.hpp"
 #include "memory/guest_memory.hpp"
 #include "virtio/virtio_device.hpp"
@@ -28,6 +29,8 @@ struct MmioTransportMetrics {
 class MmioTransport final : public MmioDevice, public VirtioInterrupt, public Snapshottable {
  public:
   MmioTransport(VirtioDevice& device, const memory::GuestMemory& memory, InterruptLine& irq);
+  // Reports every DEVICE_NEEDS_RESET with its reason under `name`; optional, must outlive the transport.
+  void set_error_reporter(GuestErrorReporter* reporter, std::string name);
 
   void mmio_read(std::uint64_t offset, std::span<std::uint8_t> data) noexcept override;
   void mmio_write(std::uint64_t offset, std::span<const std::uint8_t> data) noexcept override;
@@ -73,6 +76,8 @@ class MmioTransport final : public MmioDevice, public VirtioInterrupt, public Sn
   bool active_ = false;
   std::vector<QueueRegisters> queues_;
   std::string last_error_;
+  GuestErrorReporter* reporter_ = nullptr;
+  std::string name_;
   MmioTransportMetrics metrics_;
 };
 

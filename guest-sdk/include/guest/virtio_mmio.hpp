@@ -36,6 +36,8 @@ class MmioDevice {
   // Tells the device where queue `index` lives and marks it ready; false if it has no such queue or
   // the queue is smaller than `queue`'s size.
   bool setup_queue(uint16_t index, Virtqueue& queue);
+  // The same for a queue laid out by the caller (tests that build rings by hand).
+  bool setup_queue_at(uint16_t index, uint16_t size, uint64_t descriptors, uint64_t available, uint64_t used);
   // DRIVER_OK; false if the device then reports DEVICE_NEEDS_RESET.
   bool finish_init();
 
