@@ -22,8 +22,8 @@ enum Register : std::uint64_t {
 constexpr std::uint32_t kMagicValue = 0x74726976;  // "virt"
 constexpr std::uint32_t kVersion2 = 2;
 constexpr std::uint32_t kVendor = 0x54484856;      // "VHHT": tilehv
-constexpr std::uint8_t kStatusAcknowledge = 1, kStatusDriver = 2, kStatusDriverOk = 4, kStatusFeaturesOk = 8;
-constexpr std::uint8_t kStatusNeedsReset = 0x40, kStatusFailed = 0x80;
+constexpr std::uint8_t kStatusDriverOk = 4, kStatusFeaturesOk = 8;
+constexpr std::uint8_t kStatusNeedsReset = 0x40;
 constexpr std::uint32_t kInterruptUsedBuffer = 1, kInterruptConfig = 2;
 
 constexpr const char* kStateKind = "virtio-mmio";
