@@ -23,38 +23,44 @@ tl::expected<void, std::string> VirtioRng::activate(virtio::ActiveQueues queues,
 
 tl::expected<void, std::string> VirtioRng::notify(std::uint16_t queue) noexcept {
   if (queue != 0) return {};
-  std::lock_guard lock(mutex_);
-  if (!queue_) return {};
-  bool pushed = false;
-  for (;;) {
-    auto next = queue_->pop();
-    if (!next) return tl::unexpected(next.error().message);
-    if (!next->has_value()) break;
-    const virtio::DescriptorChain& chain = **next;
-    std::uint32_t written = 0;
-    for (const virtio::Buffer& b : chain.buffers) {
-      if (!b.device_writable || written >= kMaxBytesPerRequest) continue;
-      const std::uint32_t take = std::min(b.length, kMaxBytesPerRequest - written);
-      // The queue checked the whole buffer against guest RAM; slice() checks again before the write.
-      auto dst = memory_.slice(b.address, take);
-      if (!dst) return tl::unexpected(dst.error().describe());
-      if (!source_.fill(*dst)) {
-        metrics_.source_failures.fetch_add(1, std::memory_order_relaxed);
-        break;
+  virtio::VirtioInterrupt* signal = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    if (!queue_) return {};
+    bool pushed = false;
+    for (;;) {
+      auto next = queue_->pop();
+      if (!next) return tl::unexpected(next.error().message);
+      if (!next->has_value()) break;
+      const virtio::DescriptorChain& chain = **next;
+      std::uint32_t written = 0;
+      for (const virtio::Buffer& b : chain.buffers) {
+        if (!b.device_writable || written >= kMaxBytesPerRequest) continue;
+        const std::uint32_t take = std::min(b.length, kMaxBytesPerRequest - written);
+        // The queue checked the whole buffer against guest RAM; slice() checks again before the write.
+        auto dst = memory_.slice(b.address, take);
+        if (!dst) return tl::unexpected(dst.error().describe());
+        if (!source_.fill(*dst)) {
+          metrics_.source_failures.fetch_add(1, std::memory_order_relaxed);
+          break;
+        }
+        written += take;
       }
-      written += take;
+      if (auto used = queue_->push_used(chain.head, written); !used) return tl::unexpected(used.error().message);
+      metrics_.requests.fetch_add(1, std::memory_order_relaxed);
+      metrics_.bytes.fetch_add(written, std::memory_order_relaxed);
+      pushed = true;
     }
-    if (auto used = queue_->push_used(chain.head, written); !used) return tl::unexpected(used.error().message);
-    metrics_.requests.fetch_add(1, std::memory_order_relaxed);
-    metrics_.bytes.fetch_add(written, std::memory_order_relaxed);
-    pushed = true;
+    if (pushed) {
+      auto wanted = queue_->needs_interrupt();
+      if (!wanted) return tl::unexpected(wanted.error().message);
+      // A device restored while active has no transport attached until it is activated again.
+      if (*wanted) signal = interrupt_;
+    }
   }
-  if (pushed) {
-    auto wanted = queue_->needs_interrupt();
-    if (!wanted) return tl::unexpected(wanted.error().message);
-    // A device restored while active has no transport attached until it is activated again.
-    if (*wanted && interrupt_ != nullptr) interrupt_->used_buffers();
-  }
+  // Outside the device lock: the transport takes its own lock to raise the interrupt, and it holds
+  // that lock while it resets this device (see VirtioDevice).
+  if (signal != nullptr) signal->used_buffers();
   return {};
 }
 

@@ -21,6 +21,8 @@ inline constexpr std::uint64_t kFeatureEventIdx = 1ULL << 29;          // VIRTIO
 inline constexpr std::uint64_t kFeatureAccessPlatform = 1ULL << 33;    // VIRTIO_F_ACCESS_PLATFORM
 
 // How a device tells the driver something happened; the transport turns it into an interrupt.
+// Lock order: the transport calls into the device (activate, reset) while holding its own lock, so a
+// device must never call these while holding its own lock.
 class VirtioInterrupt {
  public:
   virtual ~VirtioInterrupt() = default;

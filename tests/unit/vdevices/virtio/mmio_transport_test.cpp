@@ -2,6 +2,14 @@
 // queue setup, interrupts, DEVICE_NEEDS_RESET on a broken queue, and save/restore.
 #include "virtio/mmio_transport.hpp"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "rng/virtio_rng.hpp"
@@ -182,6 +190,45 @@ TEST_F(MmioTransportTest, SaveAndRestoreRegisters) {
   DeviceState wrong = saved;
   wrong.kind = "uart16550";
   EXPECT_FALSE(restored.restore_state(wrong));
+}
+
+// Two vCPUs at once: one notifies (device lock, then the transport's to raise the interrupt) while the
+// other resets and re-initializes (transport lock, then the device's). Neither order may deadlock. Run
+// in a child process so that a deadlock fails the test instead of hanging the suite.
+TEST_F(MmioTransportTest, NotifyRacingResetDoesNotDeadlock) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::atomic<bool> stop{false};
+    std::thread notifier([&] {
+      MmioDriver d(transport_);
+      while (!stop) {
+        ring_.add_chain({{VirtqDriver::kBuffers, 8, true}}, 0);
+        d.notify(0);
+      }
+    });
+    MmioDriver d(transport_);
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    while (std::chrono::steady_clock::now() < end) {
+      if (d.negotiate(kFeatures)) {
+        d.setup_queue(0, ring_.layout());
+        d.driver_ok();
+      }
+    }
+    stop = true;
+    notifier.join();
+    ::_exit(0);
+  }
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      FAIL() << "notify and reset deadlocked";
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 }  // namespace
