@@ -249,10 +249,15 @@ VmEnd Vmm::join() {
 
 void Vmm::guest_error(std::string_view device, std::string_view what) noexcept {
   const std::uint64_t n = ++guest_errors_;
-  if (n <= kMaxReportedGuestErrors) {
-    fmt::print(stderr, "tilehv: guest error: {}: {}\n", device, what);
-  } else if (n == kMaxReportedGuestErrors + 1) {
-    fmt::print(stderr, "tilehv: guest error: further guest errors are counted, not logged\n");
+  try {
+    if (n <= kMaxReportedGuestErrors) {
+      fmt::print(stderr, "tilehv: guest error: {}: {}\n", device, what);
+    } else if (n == kMaxReportedGuestErrors + 1) {
+      fmt::print(stderr, "tilehv: guest error: further guest errors are counted, not logged\n");
+    }
+  } catch (...) {
+    // stderr is gone (closed, full disk): the error stays counted, and a guest must not be able to
+    // turn its own misbehaviour into a crash of the VMM.
   }
 }
 

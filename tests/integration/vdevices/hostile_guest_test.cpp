@@ -40,5 +40,16 @@ TEST(HostileGuest, VirtqueueAttacksAreContained) {
   EXPECT_EQ(r.err_lines().size(), 9U) << r.err;
 }
 
+// With stderr closed, logging a guest error fails: the VMM must carry on, not crash.
+TEST(HostileGuest, ClosedStderrDoesNotTurnGuestErrorsIntoACrash) {
+  TILEHV_REQUIRE_KVM();
+  const std::string command = std::string("exec ") + TILEHV_BINARY + " run --kernel " +
+                              testing::guest_kernel("virtq-attack") + " --rng-seed 3 --timeout 60 2>&-";
+  const auto r = testing::run_process({"/bin/sh", "-c", command}, testing::with_limit(std::chrono::seconds(90)));
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.status, 0) << r.describe();
+  EXPECT_NE(r.out.find("12/12 attacks contained"), std::string::npos) << r.describe();
+}
+
 }  // namespace
 }  // namespace tilehv
