@@ -1,5 +1,6 @@
 // virtio-mmio (driver side): device discovery from the command line and the initialization sequence of
 // virtio 1.2 spec 3.1.1 over the version-2 register file (spec 4.2.2).
+#include <guest/boot_info.hpp>
 #include <guest/cmdline.hpp>
 #include <guest/virtio_mmio.hpp>
 #include <guest/virtqueue.hpp>
@@ -59,6 +60,21 @@ size_t discover(StrView line, MmioDeviceInfo* out, size_t capacity) {
     out[found++] = info;
   }
   return found;
+}
+
+bool find_device(uint32_t device_id, MmioDeviceInfo& out, size_t& index) {
+  constexpr size_t kMaxAnnounced = 16;
+  MmioDeviceInfo found[kMaxAnnounced];
+  const size_t count = discover(boot_info::cmdline(), found, kMaxAnnounced);
+  for (size_t i = 0; i < count; ++i) {
+    const MmioDevice device(found[i]);
+    if (device.present() && device.device_id() == device_id) {
+      out = found[i];
+      index = i;
+      return true;
+    }
+  }
+  return false;
 }
 
 uint32_t MmioDevice::read(uint32_t offset) const {

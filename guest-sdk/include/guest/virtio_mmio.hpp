@@ -22,6 +22,10 @@ size_t discover(StrView line, MmioDeviceInfo* out, size_t capacity);
 
 class Virtqueue;
 
+// The first device announced on the boot command line that is present and has `device_id`; `index`
+// receives its position among the announced devices. False if there is none.
+bool find_device(uint32_t device_id, MmioDeviceInfo& out, size_t& index);
+
 class MmioDevice {
  public:
   explicit MmioDevice(const MmioDeviceInfo& info) : base_(info.base) {}

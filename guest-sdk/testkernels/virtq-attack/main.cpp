@@ -196,28 +196,32 @@ constexpr Attack kAttacks[] = {
 }  // namespace
 
 int kernel_main() {
-  virtio::MmioDeviceInfo found[8];
-  const size_t count = virtio::discover(boot_info::cmdline(), found, 8);
-  for (size_t i = 0; i < count; ++i) {
-    virtio::MmioDevice device(found[i]);
-    if (!device.present() || device.device_id() != kEntropyDeviceId) continue;
-    size_t contained = 0;
-    for (const Attack& attack : kAttacks) {
-      if (!bring_up(device)) {
-        print("attack {}: device did not come up after reset (status {:#x})\n", attack.name, device.status());
-        continue;
-      }
-      const Verdict v = attack.run(device);
-      print("attack {}: {} ({})\n", attack.name, v.contained ? "contained" : "NOT CONTAINED", v.how);
-      if (v.contained) ++contained;
-    }
-    // After everything, a well-behaved driver is served again.
-    const bool works = bring_up(device) && (ring.desc[0] = {reinterpret_cast<uint64_t>(buffer), 64, kWrite, 0}, publish(0, 1),
-                                            device.notify(0), wait_used(1)) && ring.used.ring[0].length == 64;
-    const size_t total = sizeof kAttacks / sizeof kAttacks[0];
-    print("virtq-attack: {}/{} attacks contained, device {}\n", contained, total, works ? "serves again" : "BROKEN");
-    return contained == total && works ? 0 : 1;
+  virtio::MmioDeviceInfo info{};
+  size_t index = 0;
+  if (!virtio::find_device(kEntropyDeviceId, info, index)) {
+    print("virtq-attack: no virtio entropy device announced\n");
+    return 1;
   }
-  print("virtq-attack: no virtio entropy device announced\n");
-  return 1;
+  virtio::MmioDevice device(info);
+  size_t contained = 0;
+  for (const Attack& attack : kAttacks) {
+    if (!bring_up(device)) {
+      print("attack {}: device did not come up after reset (status {:#x})\n", attack.name, device.status());
+      continue;
+    }
+    const Verdict v = attack.run(device);
+    print("attack {}: {} ({})\n", attack.name, v.contained ? "contained" : "NOT CONTAINED", v.how);
+    if (v.contained) ++contained;
+  }
+  // After everything, a well-behaved driver is served again.
+  bool works = bring_up(device);
+  if (works) {
+    ring.desc[0] = {reinterpret_cast<uint64_t>(buffer), 64, kWrite, 0};
+    publish(0, 1);
+    device.notify(0);
+    works = wait_used(1) && ring.used.ring[0].length == 64;
+  }
+  const size_t total = sizeof kAttacks / sizeof kAttacks[0];
+  print("virtq-attack: {}/{} attacks contained, device {}\n", contained, total, works ? "serves again" : "BROKEN");
+  return contained == total && works ? 0 : 1;
 }

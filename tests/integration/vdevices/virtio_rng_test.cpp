@@ -59,7 +59,7 @@ TEST(VirtioRng, NoDeviceIsReportedByTheGuest) {
   const auto r = run_rng({});
   ASSERT_TRUE(r.exited) << r.describe();
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.out.find("rng: no virtio entropy device among 0 announced"), std::string::npos) << r.describe();
+  EXPECT_NE(r.out.find("rng: no virtio entropy device announced"), std::string::npos) << r.describe();
 }
 
 TEST(VirtioRng, SameKernelReadsQemusVirtioRng) {
