@@ -193,7 +193,9 @@ tl::expected<void, VmmError> Vmm::start() {
 }
 
 VmEnd Vmm::run_on_this_thread() {
-  if (runners_.size() == 1 && threads_.empty()) {
+  if (runners_.size() != 1 || !threads_.empty()) {
+    end_vm(VmEnd{VmEnd::Kind::kVcpuFailure, 0, "running on the caller's thread needs exactly one vCPU and no started threads"});
+  } else {
     runners_[0]->run_loop();
   }
   return join();
