@@ -125,6 +125,20 @@ TEST(VmmControl, GuestExitEndsTheVmOnItsOwn) {
   EXPECT_FALSE((*vmm)->pause(100ms)) << "an ended VM cannot be paused";
 }
 
+TEST(VmmControl, RunOnThisThreadNeedsExactlyOneVcpu) {
+  TILEHV_REQUIRE_KVM();
+  vdevices::RingSink sink(4096);
+  VmmConfig config;
+  config.kernel_path = testing::guest_kernel("exit-status");
+  config.vcpus = 2;
+  config.console = &sink;
+  auto vmm = Vmm::create(config);
+  ASSERT_TRUE(vmm) << vmm.error().message;
+  const VmEnd end = (*vmm)->run_on_this_thread();
+  EXPECT_EQ(end.kind, VmEnd::Kind::kVcpuFailure);
+  EXPECT_NE(end.detail.find("exactly one vCPU"), std::string::npos) << end.detail;
+}
+
 // The console ring keeps the newest bytes and never grows, however much the guest writes.
 TEST(VmmControl, FloodingGuestDoesNotGrowTheVmm) {
   TILEHV_REQUIRE_KVM();
