@@ -32,6 +32,7 @@ constexpr std::array kRequiredCapabilities{
     RequiredCapability{KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID", "CPUID"},
     RequiredCapability{KVM_CAP_GET_TSC_KHZ, "KVM_CAP_GET_TSC_KHZ", "guest timekeeping"},
     RequiredCapability{KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR", "real-mode APs on VMX"},
+    RequiredCapability{KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD", "device notifications"},
 };
 
 // Start small and grow on E2BIG: some kernels answer EINVAL, not E2BIG, to a buffer larger than

@@ -82,6 +82,33 @@ tl::expected<void, KvmError> Vm::set_tss_address(std::uint64_t address) {
   return {};
 }
 
+tl::expected<IoEvent, KvmError> Vm::add_mmio_event(std::uint64_t address, std::uint32_t length, std::uint64_t value,
+                                                   int event_fd) {
+  kvm_ioeventfd request{};
+  request.addr = address;
+  request.len = length;
+  request.fd = event_fd;
+  request.datamatch = value;
+  request.flags = KVM_IOEVENTFD_FLAG_DATAMATCH;
+  if (::ioctl(fd_.get(), KVM_IOEVENTFD, &request) != 0) {
+    return tl::unexpected(ioctl_error("KVM_IOEVENTFD"));
+  }
+  return IoEvent(fd_.get(), address, length, event_fd, value);
+}
+
+IoEvent::~IoEvent() {
+  if (vm_fd_ < 0) return;
+  kvm_ioeventfd request{};
+  request.addr = address_;
+  request.len = length_;
+  request.fd = event_fd_;
+  request.datamatch = datamatch_;
+  request.flags = KVM_IOEVENTFD_FLAG_DATAMATCH | KVM_IOEVENTFD_FLAG_DEASSIGN;
+  // Failing to deassign leaves KVM signalling an eventfd that is about to close: harmless for the
+  // guest (its writes are then lost), so it is not fatal.
+  (void)::ioctl(vm_fd_, KVM_IOEVENTFD, &request);
+}
+
 bool Vm::signal_msi(std::uint64_t address, std::uint32_t data) const noexcept {
   kvm_msi msi{};
   msi.address_lo = static_cast<std::uint32_t>(address);

@@ -6,6 +6,7 @@
 
 #include <tl/expected.hpp>
 
+#include "kvm/io_event.hpp"
 #include "kvm/kvm_error.hpp"
 #include "kvm/memory_slot.hpp"
 #include "util/unique_fd.hpp"
@@ -38,6 +39,11 @@ class Vm {
   // Injects a message-signalled interrupt (KVM_SIGNAL_MSI): how the userspace IOAPIC of the split
   // irqchip delivers. Returns false when KVM did not deliver it (no matching destination).
   [[nodiscard]] bool signal_msi(std::uint64_t address, std::uint32_t data) const noexcept;
+
+  // Signals `event_fd` instead of exiting when the guest writes `value` (`length` bytes) to MMIO
+  // `address`, until the returned object is destroyed.
+  [[nodiscard]] tl::expected<IoEvent, KvmError> add_mmio_event(std::uint64_t address, std::uint32_t length,
+                                                               std::uint64_t value, int event_fd);
 
   [[nodiscard]] int fd() const noexcept { return fd_.get(); }
 

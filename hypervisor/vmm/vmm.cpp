@@ -166,6 +166,27 @@ tl::expected<void, VmmError> Vmm::build(const VmmConfig& config, std::uint32_t e
     }
   }
 
+  // Queue kicks: one eventfd per queue, matched on the queue index written to QueueNotify.
+  auto worker = DeviceWorker::create();
+  if (!worker) return tl::unexpected(host_error(worker.error()));
+  worker_.emplace(std::move(*worker));
+  for (std::uint32_t i = 0; i < virtio_.size(); ++i) {
+    const std::uint64_t notify = kVirtioMmioBase + i * vdevices::virtio::kMmioWindowSize +
+                                 vdevices::virtio::MmioTransport::kQueueNotifyOffset;
+    const auto queues = static_cast<std::uint16_t>(virtio_[i].device->queue_max_sizes().size());
+    for (std::uint16_t q = 0; q < queues; ++q) {
+      auto event = util::EventFd::create();
+      if (!event) return tl::unexpected(host_error("eventfd: " + util::errno_text(errno)));
+      auto registration = vm_.add_mmio_event(notify, 4, q, event->fd());
+      if (!registration) return kvm_failed(registration.error());
+      if (auto w = worker_->watch(*event, [t = virtio_[i].transport.get(), q] { t->notify_queue(q); }); !w) {
+        return tl::unexpected(host_error(w.error()));
+      }
+      notify_events_.push_back(std::move(*event));
+      io_events_.push_back(std::move(*registration));
+    }
+  }
+
   for (kvm::Vcpu& vcpu : vcpus_) {
     runners_.push_back(std::make_unique<VcpuRunner>(vcpu, pio_bus_, mmio_bus_, memory_, *ioapic_, control_, *this));
   }
@@ -177,6 +198,7 @@ Vmm::~Vmm() { join(); }
 
 tl::expected<void, VmmError> Vmm::start() {
   if (!threads_.empty()) return tl::unexpected(VmmError{VmmError::Kind::kBadConfig, "VM already started"});
+  if (auto w = worker_->start(); !w) return tl::unexpected(host_error(w.error()));
   try {
     for (auto& runner : runners_) {
       threads_.emplace_back([r = runner.get()] {
@@ -195,6 +217,8 @@ tl::expected<void, VmmError> Vmm::start() {
 VmEnd Vmm::run_on_this_thread() {
   if (runners_.size() != 1 || !threads_.empty()) {
     end_vm(VmEnd{VmEnd::Kind::kVcpuFailure, 0, "running on the caller's thread needs exactly one vCPU and no started threads"});
+  } else if (auto w = worker_->start(); !w) {
+    end_vm(VmEnd{VmEnd::Kind::kVcpuFailure, 0, w.error()});
   } else {
     runners_[0]->run_loop();
   }

@@ -27,6 +27,9 @@
 #include "serial/console_sink.hpp"
 #include "serial/uart16550.hpp"
 #include "util/unique_fd.hpp"
+#include "kvm/io_event.hpp"
+#include "util/event_fd.hpp"
+#include "vmm/device_worker.hpp"
 #include "vmm/run_control.hpp"
 #include "vmm/vcpu_runner.hpp"
 #include "vmm/vm_end.hpp"
@@ -142,6 +145,12 @@ class Vmm final : public vdevices::PowerEvents,
     std::unique_ptr<vdevices::virtio::MmioTransport> transport;
   };
   std::vector<VirtioSlot> virtio_;
+  // Queue kicks arrive as eventfds KVM signals (no exit); the worker serves them. Declared after the
+  // devices and in this order, so that teardown stops the worker, then removes the KVM registrations,
+  // then closes the eventfds, while the devices still exist.
+  std::vector<util::EventFd> notify_events_;
+  std::vector<kvm::IoEvent> io_events_;
+  std::optional<DeviceWorker> worker_;
   PioBus pio_bus_;
   MmioBus mmio_bus_;
 

@@ -77,24 +77,25 @@ void MmioTransport::mmio_write(std::uint64_t offset, std::span<const std::uint8_
   std::uint32_t value = 0;
   std::memcpy(&value, data.data(), 4);
   if (offset == kQueueNotify) {
-    // Outside the transport lock: the device may push buffers and raise an interrupt.
-    std::uint16_t queue = 0;
-    bool active = false;
-    {
-      std::lock_guard lock(mutex_);
-      active = active_;
-      queue = static_cast<std::uint16_t>(value);
-    }
-    metrics_.notifications.fetch_add(1, std::memory_order_relaxed);
-    if (!active || value >= queues_.size()) return;
-    if (auto r = device_.notify(queue); !r) {
-      std::lock_guard lock(mutex_);
-      needs_reset(fmt::format("queue {}: {}", queue, r.error()));
-    }
+    if (value <= 0xffff) notify_queue(static_cast<std::uint16_t>(value));
     return;
   }
   std::lock_guard lock(mutex_);
   write_register(offset, value);
+}
+
+void MmioTransport::notify_queue(std::uint16_t queue) noexcept {
+  metrics_.notifications.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(mutex_);
+    if (!active_ || queue >= queues_.size()) return;
+  }
+  // Outside the transport lock: the device may push buffers and raise an interrupt.
+  if (auto r = device_.notify(queue); !r) {
+    std::lock_guard lock(mutex_);
+    // The device may have been reset meanwhile; only an active device is marked.
+    if (active_) needs_reset(fmt::format("queue {}: {}", queue, r.error()));
+  }
 }
 
 MmioTransport::QueueRegisters* MmioTransport::selected_queue() {

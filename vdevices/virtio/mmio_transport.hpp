@@ -35,6 +35,12 @@ class MmioTransport final : public MmioDevice, public VirtioInterrupt, public Sn
   void mmio_read(std::uint64_t offset, std::span<std::uint8_t> data) noexcept override;
   void mmio_write(std::uint64_t offset, std::span<const std::uint8_t> data) noexcept override;
 
+  // The driver kicked `queue` (a QueueNotify write, or the eventfd KVM signals for it). Safe from any
+  // thread; a broken queue sets DEVICE_NEEDS_RESET.
+  void notify_queue(std::uint16_t queue) noexcept;
+  // Where the driver writes QueueNotify, relative to the window: for KVM ioeventfds.
+  static constexpr std::uint64_t kQueueNotifyOffset = 0x050;
+
   // VirtioInterrupt, for the device.
   void used_buffers() noexcept override;
   void config_changed() noexcept override;

@@ -74,11 +74,16 @@ struct Verdict {
   const char* how;
 };
 
-// Attacks that a correct device must refuse with DEVICE_NEEDS_RESET.
+// Attacks that a correct device must refuse with DEVICE_NEEDS_RESET. A kick may be served
+// asynchronously (tilehv serves it on a device thread through an ioeventfd), so wait for the verdict.
 Verdict expect_reset(virtio::MmioDevice& device) {
   device.notify(0);
-  return (device.status() & kNeedsReset) != 0 ? Verdict{true, "device refused the queue"}
-                                               : Verdict{false, "device accepted a malformed queue"};
+  const time::Deadline deadline = time::Deadline::after_ns(500'000'000);
+  while ((device.status() & kNeedsReset) == 0) {
+    if (deadline.expired()) return {false, "device accepted a malformed queue"};
+    cpu::pause();
+  }
+  return {true, "device refused the queue"};
 }
 
 Verdict descriptor_outside_ram(virtio::MmioDevice& d) {
