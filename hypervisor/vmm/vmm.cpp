@@ -166,10 +166,13 @@ tl::expected<void, VmmError> Vmm::build(const VmmConfig& config, std::uint32_t e
     }
   }
 
-  // Queue kicks: one eventfd per queue, matched on the queue index written to QueueNotify.
-  auto worker = DeviceWorker::create();
-  if (!worker) return tl::unexpected(host_error(worker.error()));
-  worker_.emplace(std::move(*worker));
+  // Queue kicks: one eventfd per queue, matched on the queue index written to QueueNotify. Without
+  // virtio devices there is no worker: nothing to serve, and nothing added to start-up.
+  if (!virtio_.empty()) {
+    auto worker = DeviceWorker::create();
+    if (!worker) return tl::unexpected(host_error(worker.error()));
+    worker_.emplace(std::move(*worker));
+  }
   for (std::uint32_t i = 0; i < virtio_.size(); ++i) {
     const std::uint64_t notify = kVirtioMmioBase + i * vdevices::virtio::kMmioWindowSize +
                                  vdevices::virtio::MmioTransport::kQueueNotifyOffset;
@@ -198,7 +201,9 @@ Vmm::~Vmm() { join(); }
 
 tl::expected<void, VmmError> Vmm::start() {
   if (!threads_.empty()) return tl::unexpected(VmmError{VmmError::Kind::kBadConfig, "VM already started"});
-  if (auto w = worker_->start(); !w) return tl::unexpected(host_error(w.error()));
+  if (worker_) {
+    if (auto w = worker_->start(); !w) return tl::unexpected(host_error(w.error()));
+  }
   try {
     for (auto& runner : runners_) {
       threads_.emplace_back([r = runner.get()] {
@@ -217,7 +222,7 @@ tl::expected<void, VmmError> Vmm::start() {
 VmEnd Vmm::run_on_this_thread() {
   if (runners_.size() != 1 || !threads_.empty()) {
     end_vm(VmEnd{VmEnd::Kind::kVcpuFailure, 0, "running on the caller's thread needs exactly one vCPU and no started threads"});
-  } else if (auto w = worker_->start(); !w) {
+  } else if (auto w = worker_ ? worker_->start() : tl::expected<void, std::string>{}; !w) {
     end_vm(VmEnd{VmEnd::Kind::kVcpuFailure, 0, w.error()});
   } else {
     runners_[0]->run_loop();

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,12 +90,19 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
         result.first_output = std::chrono::duration<double>(Clock::now() - start);
         if (options.on_first_output) options.on_first_output(pid);
       }
+      if (i == 0 && !result.first_line && std::memchr(buf, '\n', static_cast<std::size_t>(got)) != nullptr) {
+        result.first_line = std::chrono::duration<double>(Clock::now() - start);
+      }
       if (sink.size() < options.max_captured) sink.append(buf, static_cast<std::size_t>(got));
     }
   }
   int wstatus = 0;
-  while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  rusage usage{};
+  while (::wait4(pid, &wstatus, 0, &usage) < 0 && errno == EINTR) {
   }
+  result.cpu_time = std::chrono::seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                    std::chrono::microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+  result.peak_rss_kib = static_cast<std::uint64_t>(usage.ru_maxrss);
   result.elapsed = std::chrono::duration<double>(Clock::now() - start);
   ::close(out_pipe[0]);
   ::close(err_pipe[0]);

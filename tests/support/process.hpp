@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -18,6 +19,9 @@ struct ProcessResult {
   std::string err;
   std::chrono::duration<double> elapsed{};
   std::optional<std::chrono::duration<double>> first_output;  // time to the first stdout byte
+  std::optional<std::chrono::duration<double>> first_line;    // time to the first complete stdout line
+  std::chrono::duration<double> cpu_time{};                   // user + system, from wait4
+  std::uint64_t peak_rss_kib = 0;                             // ru_maxrss
 
   [[nodiscard]] std::vector<std::string> out_lines() const;
   [[nodiscard]] std::vector<std::string> err_lines() const;

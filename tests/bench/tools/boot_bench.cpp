@@ -1,12 +1,6 @@
 // tilehv-bench-boot: cold-starts the same kernel with tilehv, QEMU microvm and the floor, alternating,
 // and reports medians of boot latency (exec to the first console line), lifecycle (exec to reaped),
 // CPU time and peak RSS, with the ratios the targets are stated in.
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,9 +9,9 @@
 #include <string>
 #include <vector>
 
-namespace {
+#include "support/process.hpp"
 
-using Clock = std::chrono::steady_clock;
+namespace {
 
 struct Sample {
   double boot_ms = 0, life_ms = 0, cpu_ms = 0, rss_mib = 0;
@@ -25,43 +19,14 @@ struct Sample {
 };
 
 Sample launch(const std::vector<std::string>& argv, const std::string& expect) {
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return {};
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const auto start = Clock::now();
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out[1], STDOUT_FILENO);
-    const int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, STDERR_FILENO);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
+  const tilehv::testing::ProcessResult r =
+      tilehv::testing::run_process(argv, tilehv::testing::with_limit(std::chrono::seconds(60)));
   Sample s;
-  std::string text;
-  char buf[4096];
-  bool first_line = false;
-  for (;;) {
-    const ssize_t n = ::read(out[0], buf, sizeof buf);
-    if (n <= 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (!first_line && text.find('\n') != std::string::npos) {
-      first_line = true;
-      s.boot_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    }
-  }
-  ::close(out[0]);
-  int status = 0;
-  rusage usage{};
-  ::wait4(pid, &status, 0, &usage);
-  s.life_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  s.cpu_ms = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 +
-             static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
-  s.rss_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
-  s.ok = first_line && text.find(expect) != std::string::npos;
+  s.ok = r.exited && r.first_line.has_value() && r.out.find(expect) != std::string::npos;
+  if (r.first_line) s.boot_ms = r.first_line->count() * 1e3;
+  s.life_ms = r.elapsed.count() * 1e3;
+  s.cpu_ms = r.cpu_time.count() * 1e3;
+  s.rss_mib = static_cast<double>(r.peak_rss_kib) / 1024.0;
   return s;
 }
 
