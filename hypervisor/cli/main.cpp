@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> modules;
   bool rng = false;
   std::optional<std::uint64_t> rng_seed;
+  std::vector<std::string> nets;
+  std::string plane;
   CLI::App* run = app.add_subcommand("run", "Boot a PVH kernel and stream its console until it exits");
   run->add_option("--kernel", kernel, "PVH ELF kernel image")->required();
   run->add_option("--memory", memory, "Guest RAM: 64M, 1G, ... (a bare number is MiB)")->capture_default_str();
@@ -41,6 +43,8 @@ int main(int argc, char** argv) {
   run->add_option("--timeout", timeout, "Stop the guest after this many seconds");
   run->add_flag("--rng", rng, "Attach a virtio entropy device (bytes from the host's CSPRNG)");
   run->add_option("--rng-seed", rng_seed, "Attach a virtio entropy device with a deterministic stream from this seed");
+  run->add_option("--net", nets, "Attach a virtio network device: port:NAME (the tile switch) or tap:NAME[,mac=..][,mtu=..] (repeatable)");
+  run->add_option("--plane", plane, "The I/O plane's socket PATH, or fd:N for an inherited plane link");
 
   try {
     app.parse(argc, argv);
@@ -62,6 +66,12 @@ int main(int argc, char** argv) {
     request.vmm.module_paths = modules;
     request.vmm.entropy_device = rng || rng_seed.has_value();
     request.vmm.entropy_seed = rng_seed;
+    for (const std::string& text : nets) {
+      auto net = tilehv::cli::parse_net(text);
+      if (!net) return usage_error(net.error());
+      request.vmm.net_devices.push_back(*net);
+    }
+    request.plane = plane;
     auto mem = tilehv::cli::parse_memory_size(memory);
     if (!mem) return usage_error(mem.error());
     request.vmm.memory_bytes = *mem;

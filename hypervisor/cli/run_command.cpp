@@ -74,6 +74,13 @@ int run_partition(RunRequest request) {
     sink = std::make_unique<vdevices::FdSink>(STDOUT_FILENO);
   }
   request.vmm.console = sink.get();
+  util::UniqueFd plane;
+  if (!request.plane.empty()) {
+    auto link = open_plane_link(request.plane);
+    if (!link) return fail(vmm::kExitUsage, link.error());
+    plane = std::move(*link);
+    request.vmm.plane_link = plane.get();
+  }
 
   auto created = vmm::Vmm::create(request.vmm);
   if (!created) return fail(status_for(created.error()), created.error().message);

@@ -13,6 +13,7 @@ struct RunRequest {
   vmm::VmmConfig vmm;
   ConsoleTarget console;
   std::optional<double> timeout_seconds;
+  std::string plane;  // the plane link (open_plane_link syntax); empty: none
 };
 
 // Runs the partition to its end and returns the process exit status (vmm/exit_status.hpp). Errors

@@ -8,6 +8,9 @@
 
 #include <tl/expected.hpp>
 
+#include "util/unique_fd.hpp"
+#include "vmm/vmm.hpp"
+
 namespace tilehv::cli {
 
 struct ConsoleTarget {
@@ -26,5 +29,11 @@ inline constexpr double kMaxTimeoutSeconds = 1e7;
 [[nodiscard]] tl::expected<ConsoleTarget, std::string> parse_console(const std::string& text);
 // Seconds, fractions allowed, greater than zero.
 [[nodiscard]] tl::expected<double, std::string> parse_timeout(const std::string& text);
+
+// "port:NAME" (a port of the tile's switch, from the I/O plane) or "tap:NAME[,mac=MAC][,mtu=N]".
+[[nodiscard]] tl::expected<vmm::NetDeviceConfig, std::string> parse_net(const std::string& text);
+// The plane link: "PATH" of the I/O plane's unix socket, or "fd:N" for a socket inherited from the
+// tile daemon. Returns the connected socket.
+[[nodiscard]] tl::expected<util::UniqueFd, std::string> open_plane_link(const std::string& text);
 
 }  // namespace tilehv::cli

@@ -34,14 +34,18 @@ tl::expected<DeviceWorker, std::string> DeviceWorker::create() {
 DeviceWorker::~DeviceWorker() { stop(); }
 
 tl::expected<void, std::string> DeviceWorker::watch(const util::EventFd& event, std::function<void()> handler) {
+  return watch_fd(event.fd(), WatchMode::kEventCounter, std::move(handler));
+}
+
+tl::expected<void, std::string> DeviceWorker::watch_fd(int fd, WatchMode mode, std::function<void()> handler) {
   if (thread_.joinable()) return tl::unexpected(std::string("device worker already started"));
   epoll_event ev{};
-  ev.events = EPOLLIN;
+  ev.events = mode == WatchMode::kEventCounter ? EPOLLIN : EPOLLIN | EPOLLET;
   ev.data.u64 = watches_.size();
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, event.fd(), &ev) != 0) {
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
     return tl::unexpected("epoll_ctl: " + util::errno_text(errno));
   }
-  watches_.push_back({event.fd(), std::move(handler)});
+  watches_.push_back({fd, mode, std::move(handler)});
   return {};
 }
 
@@ -75,9 +79,11 @@ void DeviceWorker::run() noexcept {
     for (int i = 0; i < n; ++i) {
       if (events[i].data.u64 == kStopToken) return;
       const Watch& w = watches_[events[i].data.u64];
-      std::uint64_t value = 0;
-      // Clear the counter first: a kick that arrives while the handler runs is then seen again.
-      (void)!::read(w.fd, &value, sizeof value);
+      if (w.mode == WatchMode::kEventCounter) {
+        std::uint64_t value = 0;
+        // Clear the counter first: a kick that arrives while the handler runs is then seen again.
+        (void)!::read(w.fd, &value, sizeof value);
+      }
       w.handler();
     }
   }

@@ -24,6 +24,11 @@ class DeviceWorker {
   // Calls `handler` on the worker thread whenever `event` is signalled. Only before start(); the
   // eventfd must outlive the worker.
   [[nodiscard]] tl::expected<void, std::string> watch(const util::EventFd& event, std::function<void()> handler);
+  // How watch_fd() treats a descriptor: an eventfd whose counter the worker clears before the handler,
+  // or any descriptor watched edge-triggered that the handler itself drains (a TAP device, a port's
+  // wake eventfd whose owner clears it).
+  enum class WatchMode { kEventCounter, kEdgeDrainedByHandler };
+  [[nodiscard]] tl::expected<void, std::string> watch_fd(int fd, WatchMode mode, std::function<void()> handler);
   [[nodiscard]] tl::expected<void, std::string> start();
   // Stops and joins the thread; idempotent.
   void stop() noexcept;
@@ -34,6 +39,7 @@ class DeviceWorker {
 
   struct Watch {
     int fd;
+    WatchMode mode;
     std::function<void()> handler;
   };
   util::UniqueFd epoll_;

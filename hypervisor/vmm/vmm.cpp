@@ -2,6 +2,7 @@
 #include "vmm/vmm.hpp"
 
 #include <poll.h>
+#include <cstdlib>
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -13,6 +14,9 @@
 #include "boot/pvh_cpu_state.hpp"
 #include "boot/pvh_loader.hpp"
 #include "cpu/cpuid.hpp"
+#include "net/port_frame_backend.hpp"
+#include "net/tap_backend.hpp"
+#include "port/plane_link.hpp"
 #include "util/errno_text.hpp"
 #include "vmm/vcpu_kick.hpp"
 
@@ -71,9 +75,15 @@ tl::expected<std::unique_ptr<Vmm>, VmmError> Vmm::create(const VmmConfig& config
   }
   auto memory = memory::GuestMemory::create(config.memory_bytes);
   if (!memory) return tl::unexpected(host_error(memory.error()));
+  auto networks = prepare_networks(config);
+  if (!networks) return tl::unexpected(networks.error());
   // Devices are announced on the command line, as on QEMU microvm, so guests find them the same way.
   std::string cmdline = config.cmdline;
-  const std::uint32_t virtio_devices = config.entropy_device ? 1 : 0;
+  const auto virtio_devices = static_cast<std::uint32_t>((config.entropy_device ? 1 : 0) + networks->size());
+  if (virtio_devices > kMaxVirtioDevices) {
+    return tl::unexpected(VmmError{VmmError::Kind::kBadConfig,
+                                   fmt::format("{} virtio devices requested; at most {} are supported", virtio_devices, kMaxVirtioDevices)});
+  }
   for (std::uint32_t i = 0; i < virtio_devices; ++i) {
     cmdline += (cmdline.empty() ? "" : " ") + virtio_mmio_announcement(i);
   }
@@ -86,7 +96,7 @@ tl::expected<std::unique_ptr<Vmm>, VmmError> Vmm::create(const VmmConfig& config
   if (!end_event) return tl::unexpected(host_error("eventfd: " + util::errno_text(errno)));
 
   std::unique_ptr<Vmm> vmm(new Vmm(std::move(*kvm), std::move(*memory), std::move(*vm), std::move(end_event), config.vcpus));
-  if (auto built = vmm->build(config, boot->entry, boot->start_info_address); !built) {
+  if (auto built = vmm->build(config, boot->entry, boot->start_info_address, std::move(*networks)); !built) {
     return tl::unexpected(built.error());
   }
   return vmm;
@@ -99,7 +109,53 @@ Vmm::Vmm(kvm::Kvm kvm, memory::GuestMemory memory, kvm::Vm vm, util::UniqueFd en
       end_event_(std::move(end_event)),
       control_(vcpus) {}
 
-tl::expected<void, VmmError> Vmm::build(const VmmConfig& config, std::uint32_t entry, std::uint64_t start_info) {
+tl::expected<std::vector<Vmm::PreparedNet>, VmmError> Vmm::prepare_networks(const VmmConfig& config) {
+  std::vector<PreparedNet> prepared;
+  for (std::size_t i = 0; i < config.net_devices.size(); ++i) {
+    const NetDeviceConfig& net = config.net_devices[i];
+    PreparedNet p;
+    if (!net.tap.empty()) {
+      auto tap = vdevices::TapBackend::open(net.tap);
+      if (!tap) return tl::unexpected(VmmError{VmmError::Kind::kHost, tap.error()});
+      p.backend = std::make_unique<vdevices::TapBackend>(std::move(*tap));
+      p.config.mac = net.mac.value_or(vdevices::MacAddress{{0x02, 0x74, 0x68, 0x00, 0x00, static_cast<std::uint8_t>(i)}});
+      p.config.mtu = net.mtu;
+    } else {
+      if (config.plane_link < 0) {
+        return tl::unexpected(VmmError{VmmError::Kind::kBadConfig,
+                                       fmt::format("network port {} needs a link to the I/O plane", net.plane_port)});
+      }
+      auto grant = vdevices::port::request_port(config.plane_link, {"net", net.plane_port}, std::chrono::seconds(5));
+      if (!grant) return tl::unexpected(VmmError{VmmError::Kind::kHost, grant.error()});
+      const auto mac = grant->attributes.count("mac") ? vdevices::MacAddress::parse(grant->attributes["mac"]) : std::nullopt;
+      const std::string mtu_text = grant->attributes.count("mtu") ? grant->attributes["mtu"] : "";
+      char* end = nullptr;
+      const unsigned long mtu = std::strtoul(mtu_text.c_str(), &end, 10);
+      if (!mac || mtu_text.empty() || *end != '\0' || mtu < 68 || mtu > 65535) {
+        return tl::unexpected(VmmError{VmmError::Kind::kHost,
+                                       fmt::format("the I/O plane granted port {} without a valid mac and mtu", net.plane_port)});
+      }
+      auto endpoint = vdevices::port::PortEndpoint::attach(std::move(grant->fds), vdevices::port::PortSide::kDevice);
+      if (!endpoint) return tl::unexpected(VmmError{VmmError::Kind::kHost, "port " + net.plane_port + ": " + endpoint.error()});
+      p.backend = std::make_unique<vdevices::PortFrameBackend>(std::move(*endpoint), net.plane_port);
+      p.config.mac = *mac;
+      p.config.mtu = static_cast<std::uint16_t>(mtu);
+    }
+    prepared.push_back(std::move(p));
+  }
+  return prepared;
+}
+
+std::vector<const vdevices::VirtioNet*> Vmm::net_devices() const {
+  std::vector<const vdevices::VirtioNet*> out;
+  for (const VirtioSlot& slot : virtio_) {
+    if (slot.net != nullptr) out.push_back(slot.net);
+  }
+  return out;
+}
+
+tl::expected<void, VmmError> Vmm::build(const VmmConfig& config, std::uint32_t entry, std::uint64_t start_info,
+                                        std::vector<PreparedNet> networks) {
   const auto kvm_failed = [](const kvm::KvmError& e) { return tl::unexpected(host_error(e.message)); };
   if (auto r = vm_.enable_split_irqchip(kIoapicPins); !r) return kvm_failed(r.error());
   if (auto r = vm_.set_tss_address(memory::kKvmTssAddress); !r) return kvm_failed(r.error());
@@ -155,6 +211,15 @@ tl::expected<void, VmmError> Vmm::build(const VmmConfig& config, std::uint32_t e
     rng.name = "entropy";
     virtio_.push_back(std::move(rng));
   }
+  for (std::size_t i = 0; i < networks.size(); ++i) {
+    VirtioSlot net;
+    net.frame_backend = std::move(networks[i].backend);
+    auto device = std::make_unique<vdevices::VirtioNet>(memory_, *net.frame_backend, networks[i].config, this);
+    net.net = device.get();
+    net.device = std::move(device);
+    net.name = fmt::format("net{} ({})", i, net.frame_backend->describe());
+    virtio_.push_back(std::move(net));
+  }
   for (std::uint32_t i = 0; i < virtio_.size(); ++i) {
     VirtioSlot& virtio = virtio_[i];
     virtio.pin = std::make_unique<vdevices::Ioapic::Pin>(*ioapic_, kVirtioFirstPin + i);
@@ -187,6 +252,14 @@ tl::expected<void, VmmError> Vmm::build(const VmmConfig& config, std::uint32_t e
       }
       notify_events_.push_back(std::move(*event));
       io_events_.push_back(std::move(*registration));
+    }
+    if (virtio_[i].net != nullptr) {
+      // Frames arriving, or room for frames held back: the backend's own descriptor, drained by the device.
+      auto w = worker_->watch_fd(virtio_[i].frame_backend->wake_fd(), DeviceWorker::WatchMode::kEdgeDrainedByHandler,
+                                 [net = virtio_[i].net, t = virtio_[i].transport.get()] {
+                                   if (auto r = net->backend_ready(); !r) t->device_error(r.error());
+                                 });
+      if (!w) return tl::unexpected(host_error(w.error()));
     }
   }
 

@@ -18,6 +18,8 @@
 #include "debug_exit/debug_exit.hpp"
 #include "i8042/i8042.hpp"
 #include "ioapic/ioapic.hpp"
+#include "net/frame_backend.hpp"
+#include "net/virtio_net.hpp"
 #include "rng/virtio_rng.hpp"
 #include "virtio/mmio_transport.hpp"
 #include "kvm/kvm.hpp"
@@ -51,6 +53,15 @@ inline constexpr std::uint64_t kMaxReportedGuestErrors = 32;
 // (virtio_mmio.device=SIZE@BASE:IRQ), which the guest SDK reads too.
 [[nodiscard]] std::string virtio_mmio_announcement(std::uint32_t index);
 
+// A virtio network device and where its frames go: a TAP interface, or a port of the tile's switch
+// obtained from the I/O plane (which then assigns the MAC address and MTU).
+struct NetDeviceConfig {
+  std::string tap;         // TAP interface name; empty for a plane port
+  std::string plane_port;  // the port's name at the I/O plane
+  std::optional<vdevices::MacAddress> mac;  // TAP only; default 02:74:68:00:00:<index>
+  std::uint16_t mtu = 1500;                 // TAP only
+};
+
 struct VmmConfig {
   std::string kernel_path;
   std::uint64_t memory_bytes = 64 * memory::kMiB;
@@ -61,6 +72,9 @@ struct VmmConfig {
   // A virtio entropy device; bytes from the host CSPRNG, or a deterministic stream from the seed.
   bool entropy_device = false;
   std::optional<std::uint64_t> entropy_seed;
+  std::vector<NetDeviceConfig> net_devices;
+  // The plane link (a connected SOCK_SEQPACKET socket, borrowed) for devices on plane ports.
+  int plane_link = -1;
   std::string kvm_path = "/dev/kvm";
 };
 
@@ -118,11 +132,18 @@ class Vmm final : public vdevices::PowerEvents,
   [[nodiscard]] const vdevices::virtio::MmioTransport& virtio_transport(std::size_t index) const {
     return *virtio_.at(index).transport;
   }
+  // The network devices, in configuration order (metrics).
+  [[nodiscard]] std::vector<const vdevices::VirtioNet*> net_devices() const;
 
  private:
   Vmm(kvm::Kvm kvm, memory::GuestMemory memory, kvm::Vm vm, util::UniqueFd end_event, std::uint32_t vcpus);
+  struct PreparedNet {
+    std::unique_ptr<vdevices::FrameBackend> backend;
+    vdevices::VirtioNetConfig config;
+  };
+  [[nodiscard]] static tl::expected<std::vector<PreparedNet>, VmmError> prepare_networks(const VmmConfig& config);
   [[nodiscard]] tl::expected<void, VmmError> build(const VmmConfig& config, std::uint32_t entry,
-                                                   std::uint64_t start_info);
+                                                   std::uint64_t start_info, std::vector<PreparedNet> networks);
 
   kvm::Kvm kvm_;
   memory::GuestMemory memory_;
@@ -140,7 +161,9 @@ class Vmm final : public vdevices::PowerEvents,
   struct VirtioSlot {
     std::string name;
     std::unique_ptr<vdevices::EntropySource> entropy;
+    std::unique_ptr<vdevices::FrameBackend> frame_backend;
     std::unique_ptr<vdevices::virtio::VirtioDevice> device;
+    vdevices::VirtioNet* net = nullptr;  // `device`, when it is a network device
     std::unique_ptr<vdevices::Ioapic::Pin> pin;
     std::unique_ptr<vdevices::virtio::MmioTransport> transport;
   };

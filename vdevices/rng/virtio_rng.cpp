@@ -64,6 +64,11 @@ tl::expected<void, std::string> VirtioRng::notify(std::uint16_t queue) noexcept 
   return {};
 }
 
+void VirtioRng::reattach(virtio::VirtioInterrupt& interrupt) noexcept {
+  std::lock_guard lock(mutex_);
+  if (queue_) interrupt_ = &interrupt;
+}
+
 void VirtioRng::reset() noexcept {
   std::lock_guard lock(mutex_);
   queue_.reset();
@@ -91,7 +96,7 @@ tl::expected<void, StateError> VirtioRng::restore_state(const DeviceState& state
   }
   if (!r.at_end()) return tl::unexpected(StateError{"virtio-rng state has trailing bytes"});
   std::lock_guard lock(mutex_);
-  // An active queue needs the transport's interrupt again: the transport re-attaches it on restore.
+  // An active queue needs the transport's interrupt again: the transport's restore calls reattach().
   queue_ = std::move(queue);
   return {};
 }

@@ -40,6 +40,7 @@ class VirtioRng final : public virtio::VirtioDevice {
   [[nodiscard]] tl::expected<void, std::string> activate(virtio::ActiveQueues queues,
                                                          virtio::VirtioInterrupt& interrupt) override;
   [[nodiscard]] tl::expected<void, std::string> notify(std::uint16_t queue) noexcept override;
+  void reattach(virtio::VirtioInterrupt& interrupt) noexcept override;
   void reset() noexcept override;
 
   [[nodiscard]] DeviceState save_state() const override;

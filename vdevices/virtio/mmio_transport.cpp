@@ -84,6 +84,11 @@ void MmioTransport::mmio_write(std::uint64_t offset, std::span<const std::uint8_
   write_register(offset, value);
 }
 
+void MmioTransport::device_error(const std::string& reason) noexcept {
+  std::lock_guard lock(mutex_);
+  if (active_) needs_reset(reason);
+}
+
 void MmioTransport::notify_queue(std::uint16_t queue) noexcept {
   metrics_.notifications.fetch_add(1, std::memory_order_relaxed);
   {
@@ -308,6 +313,8 @@ tl::expected<void, StateError> MmioTransport::restore_state(const DeviceState& s
   active_ = *active;
   queues_ = std::move(queues);
   irq_.set_level(interrupt_status_ != 0);
+  // The device's own state (its queues) was restored before the transport's: give it the interrupt.
+  if (active_) device_.reattach(*this);
   return {};
 }
 

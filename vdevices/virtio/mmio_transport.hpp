@@ -40,6 +40,9 @@ class MmioTransport final : public MmioDevice, public VirtioInterrupt, public Sn
   void notify_queue(std::uint16_t queue) noexcept;
   // Where the driver writes QueueNotify, relative to the window: for KVM ioeventfds.
   static constexpr std::uint64_t kQueueNotifyOffset = 0x050;
+  // The device found the guest's queues broken outside a notification (serving its backend): the
+  // same consequence as a failed notify, DEVICE_NEEDS_RESET with the reason.
+  void device_error(const std::string& reason) noexcept;
 
   // VirtioInterrupt, for the device.
   void used_buffers() noexcept override;

@@ -75,6 +75,10 @@ class SplitQueue {
   // The next available chain, or nullopt when the driver has made none available.
   [[nodiscard]] tl::expected<std::optional<DescriptorChain>, QueueError> pop();
 
+  // Gives back the chain the last pop() returned, unused, so that the next pop() reads it again: for a
+  // device that cannot serve it yet (no room in its backend). The ring entry is re-read and re-checked.
+  void undo_pop() noexcept { --next_avail_; }
+
   // Returns a chain to the driver with `written` bytes written into its device-writable buffers.
   [[nodiscard]] tl::expected<void, QueueError> push_used(std::uint16_t head, std::uint32_t written);
 

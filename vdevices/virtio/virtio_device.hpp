@@ -52,6 +52,9 @@ class VirtioDevice : public Snapshottable {
   [[nodiscard]] virtual tl::expected<void, std::string> activate(ActiveQueues queues, VirtioInterrupt& interrupt) = 0;
   // The driver kicked `queue`. Errors in the queue are the guest's: the device reports them.
   [[nodiscard]] virtual tl::expected<void, std::string> notify(std::uint16_t queue) noexcept = 0;
+  // After restore_state() of a device whose transport was active: the transport hands over its
+  // interrupt again (the restored queues are already in the device).
+  virtual void reattach(VirtioInterrupt& interrupt) noexcept = 0;
   // Back to the state before activation (status written 0, or after DEVICE_NEEDS_RESET).
   virtual void reset() noexcept = 0;
 };

@@ -1,0 +1,281 @@
+// IoPlane: hands VMMs their ports over plane links and moves frames through the L2 switch.
+#include "ioplane/io_plane.hpp"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "port/fd_passing.hpp"
+#include "port/plane_link.hpp"
+#include "util/errno_text.hpp"
+
+namespace tilehv::ioplane {
+namespace {
+
+// epoll tokens: small constants, then connections and ports in their own ranges.
+constexpr std::uint64_t kStopToken = 1;
+constexpr std::uint64_t kListenToken = 2;
+constexpr std::uint64_t kConnectionBase = 1ULL << 32;
+constexpr std::uint64_t kPortBase = 1ULL << 48;
+// A busy port yields to the others after this many frames; it is looked at again next round.
+constexpr int kFramesPerTurn = 256;
+
+void log_line(const std::string& line) {
+  try {
+    fmt::print(stderr, "tilehv-plane: {}\n", line);
+  } catch (...) {
+  }
+}
+
+}  // namespace
+
+struct IoPlane::Connection {
+  util::UniqueFd socket;
+  std::vector<std::uint64_t> ports;
+};
+
+struct IoPlane::LivePort {
+  std::uint64_t connection;
+  SwitchPortId switch_port;
+  std::string name;
+  vdevices::port::PortEndpoint endpoint;
+};
+
+tl::expected<std::unique_ptr<IoPlane>, std::string> IoPlane::create(PlaneConfig config) {
+  std::unique_ptr<IoPlane> plane(new IoPlane(std::move(config)));
+  plane->frame_.resize(plane->config_.ring.max_message);
+  if (auto started = plane->start(); !started) return tl::unexpected(started.error());
+  return plane;
+}
+
+tl::expected<void, std::string> IoPlane::start() {
+  epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_) return tl::unexpected("epoll_create1: " + util::errno_text(errno));
+  stop_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!stop_) return tl::unexpected("eventfd: " + util::errno_text(errno));
+  if (!watch(stop_.get(), kStopToken)) return tl::unexpected("epoll_ctl: " + util::errno_text(errno));
+  try {
+    thread_ = std::thread([this] { run(); });
+  } catch (const std::system_error& e) {
+    return tl::unexpected(std::string("cannot start the I/O plane thread: ") + e.what());
+  }
+  return {};
+}
+
+IoPlane::~IoPlane() {
+  if (thread_.joinable()) {
+    const std::uint64_t one = 1;
+    (void)!::write(stop_.get(), &one, sizeof one);
+    thread_.join();
+  }
+}
+
+bool IoPlane::watch(int fd, std::uint64_t token) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = token;
+  return ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+tl::expected<void, std::string> IoPlane::listen(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof address.sun_path) {
+    return tl::unexpected(fmt::format("socket path '{}' is empty or longer than {} bytes", path, sizeof address.sun_path - 1));
+  }
+  std::memcpy(address.sun_path, path.data(), path.size());
+  util::UniqueFd socket(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!socket) return tl::unexpected("socket: " + util::errno_text(errno));
+  ::unlink(path.c_str());
+  if (::bind(socket.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    return tl::unexpected(fmt::format("bind {}: {}", path, util::errno_text(errno)));
+  }
+  if (::listen(socket.get(), 64) != 0) return tl::unexpected("listen: " + util::errno_text(errno));
+  std::lock_guard lock(mutex_);
+  if (listener_) return tl::unexpected(std::string("the I/O plane already listens"));
+  if (!watch(socket.get(), kListenToken)) return tl::unexpected("epoll_ctl: " + util::errno_text(errno));
+  listener_ = std::move(socket);
+  return {};
+}
+
+tl::expected<util::UniqueFd, std::string> IoPlane::open_link() {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    return tl::unexpected("socketpair: " + util::errno_text(errno));
+  }
+  util::UniqueFd plane_end(pair[0]);
+  util::UniqueFd vmm_end(pair[1]);
+  std::lock_guard lock(mutex_);
+  add_connection(std::move(plane_end));
+  return vmm_end;
+}
+
+void IoPlane::add_connection(util::UniqueFd socket) {
+  const std::uint64_t id = next_id_++;
+  if (!watch(socket.get(), kConnectionBase + id)) {
+    log_line("cannot watch a plane link: " + util::errno_text(errno));
+    return;
+  }
+  auto connection = std::make_unique<Connection>();
+  connection->socket = std::move(socket);
+  connections_.emplace(id, std::move(connection));
+  metrics_.links_accepted.fetch_add(1, std::memory_order_relaxed);
+}
+
+void IoPlane::run() noexcept {
+  epoll_event events[32];
+  for (;;) {
+    const int n = ::epoll_wait(epoll_.get(), events, 32, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      log_line("epoll_wait: " + util::errno_text(errno));
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    for (int i = 0; i < n; ++i) {
+      const std::uint64_t token = events[i].data.u64;
+      if (token == kStopToken) return;
+      if (token == kListenToken) {
+        util::UniqueFd accepted(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (accepted) add_connection(std::move(accepted));
+      } else if (token >= kPortBase) {
+        serve_port(token - kPortBase);
+      } else if (token >= kConnectionBase) {
+        serve_connection(token - kConnectionBase);
+      }
+    }
+  }
+}
+
+void IoPlane::serve_connection(std::uint64_t id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  Connection& connection = *it->second;
+  auto message = vdevices::port::receive_message(connection.socket.get(), vdevices::port::kMaxLinkMessage);
+  if (!message || (message->bytes.empty() && message->fds.empty())) {
+    // The VMM went away (or broke its link): its ports go with it.
+    close_connection(id);
+    return;
+  }
+  auto request = vdevices::port::parse_port_request(message->bytes);
+  if (!request) {
+    metrics_.requests_refused.fetch_add(1, std::memory_order_relaxed);
+    (void)vdevices::port::refuse_port(connection.socket.get(), {"unknown", "unknown"}, request.error());
+    return;
+  }
+  const auto refuse = [&](const std::string& reason) {
+    metrics_.requests_refused.fetch_add(1, std::memory_order_relaxed);
+    (void)vdevices::port::refuse_port(connection.socket.get(), *request, reason);
+  };
+  if (request->kind != "net") return refuse(fmt::format("this plane serves no {} ports", request->kind));
+  const PlaneNetPort* wanted = nullptr;
+  for (const PlaneNetPort& p : config_.net_ports) {
+    if (p.name == request->name) wanted = &p;
+  }
+  if (wanted == nullptr) return refuse("no such port in the tile's configuration");
+  if (switch_.find(wanted->name)) return refuse("the port is already held by another VMM");
+  auto created = vdevices::port::PortEndpoint::create(config_.ring);
+  if (!created) return refuse("host error: " + created.error());
+  auto switch_port = switch_.add_port(SwitchPortConfig{wanted->name, wanted->mac, false, wanted->allow});
+  if (!switch_port) return refuse("its MAC address is already in use on the switch");
+  const std::uint64_t port_id = next_id_++;
+  auto live = std::make_unique<LivePort>(LivePort{id, *switch_port, wanted->name, std::move(created->plane)});
+  if (!watch(live->endpoint.wake_fd(), kPortBase + port_id)) {
+    switch_.remove_port(*switch_port);
+    return refuse("host error: cannot watch the port");
+  }
+  const std::map<std::string, std::string> attributes{{"mac", wanted->mac.text()}, {"mtu", std::to_string(wanted->mtu)}};
+  if (auto granted = vdevices::port::grant_port(connection.socket.get(), *request, created->device, attributes); !granted) {
+    switch_.remove_port(*switch_port);
+    log_line(fmt::format("cannot grant port {}: {}", wanted->name, granted.error()));
+    return;
+  }
+  connection.ports.push_back(port_id);
+  port_of_switch_port_[*switch_port] = port_id;
+  ports_.emplace(port_id, std::move(live));
+}
+
+void IoPlane::close_connection(std::uint64_t id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  for (std::uint64_t port_id : it->second->ports) {
+    auto p = ports_.find(port_id);
+    if (p == ports_.end()) continue;
+    switch_.remove_port(p->second->switch_port);
+    port_of_switch_port_.erase(p->second->switch_port);
+    ports_.erase(p);  // closing the wake fd removes it from the epoll set
+  }
+  connections_.erase(it);  // closes the socket
+}
+
+void IoPlane::cut_off(std::uint64_t port_id, const std::string& why) {
+  auto p = ports_.find(port_id);
+  if (p == ports_.end()) return;
+  log_line(fmt::format("port {} cut off: {}", p->second->name, why));
+  metrics_.ports_cut_off.fetch_add(1, std::memory_order_relaxed);
+  switch_.remove_port(p->second->switch_port);
+  port_of_switch_port_.erase(p->second->switch_port);
+  auto c = connections_.find(p->second->connection);
+  if (c != connections_.end()) std::erase(c->second->ports, port_id);
+  ports_.erase(p);
+}
+
+void IoPlane::serve_port(std::uint64_t id) {
+  auto it = ports_.find(id);
+  if (it == ports_.end()) return;
+  LivePort& in = *it->second;
+  in.endpoint.consume_wake();
+  for (int turn = 0;; ++turn) {
+    if (turn == kFramesPerTurn) {
+      // Let the other ports have a turn; come back through the epoll set.
+      const std::uint64_t one = 1;
+      (void)!::write(in.endpoint.wake_fd(), &one, sizeof one);
+      return;
+    }
+    // The frame is copied out of the shared ring before any decision: the VMM cannot change it
+    // between the check of its source address and its delivery.
+    auto got = in.endpoint.receive(frame_);
+    if (!got) return cut_off(id, got.error().message);
+    if (!got->has_value()) {
+      if (in.endpoint.prepare_to_sleep()) return;
+      continue;
+    }
+    const std::span<const std::uint8_t> frame(frame_.data(), **got);
+    switch_.forward(in.switch_port, frame, egress_);
+    for (SwitchPortId egress : egress_) {
+      auto other_id = port_of_switch_port_.find(egress);
+      if (other_id == port_of_switch_port_.end()) continue;
+      auto sent = ports_.at(other_id->second)->endpoint.send(frame);
+      if (!sent) {
+        cut_off(other_id->second, sent.error().message);
+      } else if (*sent == vdevices::port::PushResult::kPushed) {
+        switch_.delivered(egress, frame.size());
+      } else {
+        switch_.no_room(egress);
+      }
+    }
+  }
+}
+
+std::optional<SwitchPortCounters> IoPlane::counters(const std::string& port) const {
+  std::lock_guard lock(mutex_);
+  auto id = switch_.find(port);
+  if (!id) return std::nullopt;
+  return *switch_.counters(*id);
+}
+
+void IoPlane::set_allow_list(const std::string& port, AllowList allow) {
+  std::lock_guard lock(mutex_);
+  for (PlaneNetPort& p : config_.net_ports) {
+    if (p.name == port) p.allow = allow;
+  }
+  if (auto id = switch_.find(port)) switch_.set_allow_list(*id, std::move(allow));
+}
+
+}  // namespace tilehv::ioplane

@@ -1,0 +1,95 @@
+// IoPlane: the tile's I/O plane (ARCHITECTURE.md): it hands VMMs their ports over plane links and
+// moves frames between the ports of its L2 switch, on one thread of its own.
+//
+// A VMM is never trusted: a malformed request is refused, a port whose ring the VMM corrupts is cut
+// off (and counted), and a VMM that goes away takes only its own ports with it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "ioplane/l2_switch.hpp"
+#include "port/port_endpoint.hpp"
+#include "util/unique_fd.hpp"
+
+namespace tilehv::ioplane {
+
+// A network port the plane will grant: its name, the address the switch enforces, its MTU, and
+// whom it may talk to.
+struct PlaneNetPort {
+  std::string name;
+  MacAddress mac;
+  std::uint16_t mtu = 1500;
+  AllowList allow;
+};
+
+struct PlaneConfig {
+  std::vector<PlaneNetPort> net_ports;
+  vdevices::port::PortConfig ring;
+};
+
+struct PlaneMetrics {
+  std::atomic<std::uint64_t> links_accepted{0};
+  std::atomic<std::uint64_t> requests_refused{0};
+  std::atomic<std::uint64_t> ports_cut_off{0};  // a VMM corrupted the port's ring
+};
+
+class IoPlane {
+ public:
+  [[nodiscard]] static tl::expected<std::unique_ptr<IoPlane>, std::string> create(PlaneConfig config);
+  ~IoPlane();
+  IoPlane(const IoPlane&) = delete;
+  IoPlane& operator=(const IoPlane&) = delete;
+
+  // Accepts plane links on a unix socket at `path` (created; an existing socket file is replaced).
+  [[nodiscard]] tl::expected<void, std::string> listen(const std::string& path);
+  // A plane link for one VMM without a filesystem path: returns the VMM's end of a socket pair.
+  [[nodiscard]] tl::expected<util::UniqueFd, std::string> open_link();
+
+  // Counters of a switch port; nullopt while no VMM holds the port.
+  [[nodiscard]] std::optional<SwitchPortCounters> counters(const std::string& port) const;
+  // The allow-list of a port, now and for later grants.
+  void set_allow_list(const std::string& port, AllowList allow);
+  [[nodiscard]] const PlaneMetrics& metrics() const noexcept { return metrics_; }
+
+ private:
+  struct Connection;
+  struct LivePort;
+  explicit IoPlane(PlaneConfig config) : config_(std::move(config)) {}
+  [[nodiscard]] tl::expected<void, std::string> start();
+  void run() noexcept;
+  void add_connection(util::UniqueFd socket);
+  void serve_connection(std::uint64_t id);
+  void close_connection(std::uint64_t id);
+  void serve_port(std::uint64_t id);
+  void cut_off(std::uint64_t port_id, const std::string& why);
+  [[nodiscard]] bool watch(int fd, std::uint64_t token);
+
+  PlaneConfig config_;
+  util::UniqueFd epoll_;
+  util::UniqueFd stop_;
+  util::UniqueFd listener_;
+  std::thread thread_;
+
+  mutable std::mutex mutex_;  // guards the switch and the tables below against the API's readers
+  L2Switch switch_;
+  std::map<std::uint64_t, std::unique_ptr<Connection>> connections_;
+  std::map<std::uint64_t, std::unique_ptr<LivePort>> ports_;
+  std::map<SwitchPortId, std::uint64_t> port_of_switch_port_;
+  std::uint64_t next_id_ = 1;
+  std::vector<util::UniqueFd> pending_links_;  // links opened by open_link() before the thread picks them up
+  std::vector<std::uint8_t> frame_;
+  std::vector<SwitchPortId> egress_;
+  PlaneMetrics metrics_;
+};
+
+}  // namespace tilehv::ioplane
