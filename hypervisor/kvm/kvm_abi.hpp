@@ -22,6 +22,15 @@ static_assert(sizeof(kvm_cpuid_entry2) == 40);
 inline constexpr unsigned long kGetSupportedCpuid = _IOWR(KVMIO, 0x05, CpuidHeader);
 inline constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, CpuidHeader);
 
+// struct kvm_irq_routing: the same trap (KVM answers ENOTTY to the C++-derived number).
+struct IrqRoutingHeader {
+  std::uint32_t nr;
+  std::uint32_t flags;
+};
+static_assert(sizeof(IrqRoutingHeader) == 8);
+static_assert(sizeof(kvm_irq_routing_entry) == 48);
+inline constexpr unsigned long kSetGsiRouting = _IOW(KVMIO, 0x6a, IrqRoutingHeader);
+
 // A kvm_cpuid2 buffer for `n` entries, suitably aligned.
 class CpuidBuffer {
  public:

@@ -1,6 +1,8 @@
 // Vm: one KVM virtual machine: its memory slots, interrupt controller mode and vCPUs.
 #include "kvm/vm.hpp"
 
+#include "kvm/kvm_abi.hpp"
+
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
@@ -94,6 +96,41 @@ tl::expected<IoEvent, KvmError> Vm::add_mmio_event(std::uint64_t address, std::u
     return tl::unexpected(ioctl_error("KVM_IOEVENTFD"));
   }
   return IoEvent(fd_.get(), address, length, event_fd, value);
+}
+
+tl::expected<void, KvmError> Vm::set_msi_routes(const std::vector<MsiRoute>& routes) const {
+  // struct kvm_irq_routing ends in a flexible array: one buffer holds the header and the entries.
+  // 8-byte words keep the entries (which hold 64-bit fields) aligned.
+  std::vector<std::uint64_t> buffer((sizeof(abi::IrqRoutingHeader) + routes.size() * sizeof(kvm_irq_routing_entry)) / 8);
+  auto* table = reinterpret_cast<abi::IrqRoutingHeader*>(buffer.data());
+  table->nr = static_cast<std::uint32_t>(routes.size());
+  auto* entries = reinterpret_cast<kvm_irq_routing_entry*>(buffer.data() + 1);
+  for (std::size_t i = 0; i < routes.size(); ++i) {
+    entries[i].gsi = routes[i].gsi;
+    entries[i].type = KVM_IRQ_ROUTING_MSI;
+    entries[i].u.msi.address_lo = static_cast<std::uint32_t>(routes[i].address);
+    entries[i].u.msi.address_hi = static_cast<std::uint32_t>(routes[i].address >> 32);
+    entries[i].u.msi.data = routes[i].data;
+  }
+  if (::ioctl(fd_.get(), abi::kSetGsiRouting, table) != 0) return tl::unexpected(ioctl_error("KVM_SET_GSI_ROUTING"));
+  return {};
+}
+
+tl::expected<IrqFd, KvmError> Vm::add_irqfd(std::uint32_t gsi, int event_fd) {
+  kvm_irqfd request{};
+  request.fd = static_cast<std::uint32_t>(event_fd);
+  request.gsi = gsi;
+  if (::ioctl(fd_.get(), KVM_IRQFD, &request) != 0) return tl::unexpected(ioctl_error("KVM_IRQFD"));
+  return IrqFd(fd_.get(), gsi, event_fd);
+}
+
+IrqFd::~IrqFd() {
+  if (vm_fd_ < 0) return;
+  kvm_irqfd request{};
+  request.fd = static_cast<std::uint32_t>(event_fd_);
+  request.gsi = gsi_;
+  request.flags = KVM_IRQFD_FLAG_DEASSIGN;
+  (void)::ioctl(vm_fd_, KVM_IRQFD, &request);
 }
 
 IoEvent::~IoEvent() {

@@ -3,10 +3,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include <tl/expected.hpp>
 
 #include "kvm/io_event.hpp"
+#include "kvm/irq_fd.hpp"
 #include "kvm/kvm_error.hpp"
 #include "kvm/memory_slot.hpp"
 #include "util/unique_fd.hpp"
@@ -39,6 +41,17 @@ class Vm {
   // Injects a message-signalled interrupt (KVM_SIGNAL_MSI): how the userspace IOAPIC of the split
   // irqchip delivers. Returns false when KVM did not deliver it (no matching destination).
   [[nodiscard]] bool signal_msi(std::uint64_t address, std::uint32_t data) const noexcept;
+  // One MSI route per GSI (KVM_SET_GSI_ROUTING), replacing the whole table. With the split irqchip,
+  // routes on the GSIs reserved for the userspace IOAPIC also tell KVM which vectors are
+  // level-triggered, so that their EOIs come back as KVM_EXIT_IOAPIC_EOI.
+  struct MsiRoute {
+    std::uint32_t gsi;
+    std::uint64_t address;
+    std::uint32_t data;
+  };
+  [[nodiscard]] tl::expected<void, KvmError> set_msi_routes(const std::vector<MsiRoute>& routes) const;
+  // Binds `event_fd` to `gsi`: a write to it injects the GSI's route.
+  [[nodiscard]] tl::expected<IrqFd, KvmError> add_irqfd(std::uint32_t gsi, int event_fd);
 
   // Signals `event_fd` instead of exiting when the guest writes `value` (`length` bytes) to MMIO
   // `address`, until the returned object is destroyed.

@@ -231,6 +231,18 @@ tl::expected<void, VmmError> Vmm::build(const VmmConfig& config, std::uint32_t e
     }
   }
 
+  // Interrupts: an irqfd per virtio pin, injecting the route the guest programmed into the IOAPIC.
+  irq_event_of_pin_.fill(-1);
+  for (std::uint32_t i = 0; i < virtio_.size(); ++i) {
+    auto event = util::EventFd::create();
+    if (!event) return tl::unexpected(host_error("eventfd: " + util::errno_text(errno)));
+    auto irqfd = vm_.add_irqfd(kVirtioFirstPin + i, event->fd());
+    if (!irqfd) return kvm_failed(irqfd.error());
+    irq_event_of_pin_[kVirtioFirstPin + i] = static_cast<int>(irq_events_.size());
+    irq_events_.push_back(std::move(*event));
+    irqfds_.push_back(std::move(*irqfd));
+  }
+
   // Queue kicks: one eventfd per queue, matched on the queue index written to QueueNotify. Without
   // virtio devices there is no worker: nothing to serve, and nothing added to start-up.
   if (!virtio_.empty()) {
@@ -365,8 +377,42 @@ void Vmm::guest_error(std::string_view device, std::string_view what) noexcept {
   }
 }
 
-bool Vmm::send_msi(const vdevices::MsiMessage& message) noexcept {
+bool Vmm::send_msi(std::uint32_t pin, const vdevices::MsiMessage& message) noexcept {
+  if (pin < irq_event_of_pin_.size() && irq_event_of_pin_[pin] >= 0) {
+    std::lock_guard lock(routes_mutex_);
+    // The irqfd injects the pin's route, which route_changed() keeps equal to `message`.
+    if (routes_[pin] && routes_[pin]->address == message.address && routes_[pin]->data == message.data) {
+      irq_events_[static_cast<std::size_t>(irq_event_of_pin_[pin])].signal();
+      return true;
+    }
+  }
   return vm_.signal_msi(message.address, message.data);
+}
+
+void Vmm::route_changed(std::uint32_t pin, const vdevices::MsiMessage& message, bool masked) noexcept {
+  if (pin >= routes_.size()) return;
+  std::lock_guard lock(routes_mutex_);
+  std::optional<vdevices::MsiMessage> route;
+  if (!masked) route = message;
+  const bool same = routes_[pin].has_value() == route.has_value() &&
+                    (!route || (routes_[pin]->address == route->address && routes_[pin]->data == route->data));
+  if (same) return;
+  std::vector<kvm::Vm::MsiRoute> table;
+  for (std::uint32_t p = 0; p < routes_.size(); ++p) {
+    const auto& r = p == pin ? route : routes_[p];
+    if (r) table.push_back({p, r->address, r->data});
+  }
+  try {
+    if (auto set = vm_.set_msi_routes(table); !set) {
+      // send_msi() then falls back to KVM_SIGNAL_MSI for this pin.
+      fmt::print(stderr, "tilehv: interrupt routes not updated: {}\n", set.error().message);
+      routes_[pin].reset();
+      return;
+    }
+  } catch (...) {
+    return;
+  }
+  routes_[pin] = route;
 }
 
 void Vmm::guest_exit(std::uint32_t value) noexcept { end_vm(VmEnd{VmEnd::Kind::kGuestExit, value, {}}); }

@@ -1,6 +1,7 @@
 // Vmm: one partition's virtual machine: memory, boot, devices, vCPU threads and their lifecycle.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -122,7 +123,8 @@ class Vmm final : public vdevices::PowerEvents,
   void guest_reset() noexcept override;
   void end_vm(VmEnd end) noexcept override;
   // MsiSender (from the IOAPIC).
-  [[nodiscard]] bool send_msi(const vdevices::MsiMessage& message) noexcept override;
+  [[nodiscard]] bool send_msi(std::uint32_t pin, const vdevices::MsiMessage& message) noexcept override;
+  void route_changed(std::uint32_t pin, const vdevices::MsiMessage& message, bool masked) noexcept override;
   // GuestErrorReporter (from devices): one stderr line each, the first kMaxReportedGuestErrors only.
   void guest_error(std::string_view device, std::string_view what) noexcept override;
   [[nodiscard]] std::uint64_t guest_errors() const noexcept { return guest_errors_.load(); }
@@ -173,6 +175,13 @@ class Vmm final : public vdevices::PowerEvents,
   // then closes the eventfds, while the devices still exist.
   std::vector<util::EventFd> notify_events_;
   std::vector<kvm::IoEvent> io_events_;
+  // The IOAPIC's routes mirrored into KVM (GSI = pin), and an irqfd per virtio pin through which
+  // the IOAPIC injects; declared after the devices, removed before the eventfds close.
+  std::mutex routes_mutex_;
+  std::array<std::optional<vdevices::MsiMessage>, vdevices::Ioapic::kPins> routes_{};
+  std::vector<util::EventFd> irq_events_;
+  std::vector<kvm::IrqFd> irqfds_;
+  std::array<int, vdevices::Ioapic::kPins> irq_event_of_pin_{};  // index into irq_events_, or -1
   std::optional<DeviceWorker> worker_;
   PioBus pio_bus_;
   MmioBus mmio_bus_;

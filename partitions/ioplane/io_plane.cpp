@@ -47,6 +47,8 @@ struct IoPlane::LivePort {
   vdevices::port::PortEndpoint endpoint;
 };
 
+IoPlane::IoPlane(PlaneConfig config) : config_(std::move(config)) {}
+
 tl::expected<std::unique_ptr<IoPlane>, std::string> IoPlane::create(PlaneConfig config) {
   std::unique_ptr<IoPlane> plane(new IoPlane(std::move(config)));
   plane->frame_.resize(plane->config_.ring.max_message);
@@ -198,20 +200,28 @@ void IoPlane::serve_connection(std::uint64_t id) {
   }
   connection.ports.push_back(port_id);
   port_of_switch_port_[*switch_port] = port_id;
+  // The plane sleeps on the port from now on: tell the device side to wake it.
+  if (!live->endpoint.prepare_to_sleep()) {
+    const std::uint64_t one = 1;
+    (void)!::write(live->endpoint.wake_fd(), &one, sizeof one);
+  }
   ports_.emplace(port_id, std::move(live));
 }
 
 void IoPlane::close_connection(std::uint64_t id) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
-  for (std::uint64_t port_id : it->second->ports) {
-    auto p = ports_.find(port_id);
-    if (p == ports_.end()) continue;
-    switch_.remove_port(p->second->switch_port);
-    port_of_switch_port_.erase(p->second->switch_port);
-    ports_.erase(p);  // closing the wake fd removes it from the epoll set
-  }
+  for (std::uint64_t port_id : it->second->ports) remove_port(port_id);
   connections_.erase(it);  // closes the socket
+}
+
+void IoPlane::remove_port(std::uint64_t port_id) {
+  auto p = ports_.find(port_id);
+  if (p == ports_.end()) return;
+  if (const SwitchPortCounters* last = switch_.counters(p->second->switch_port)) retired_[p->second->name] = *last;
+  switch_.remove_port(p->second->switch_port);
+  port_of_switch_port_.erase(p->second->switch_port);
+  ports_.erase(p);  // closing the wake fd removes it from the epoll set
 }
 
 void IoPlane::cut_off(std::uint64_t port_id, const std::string& why) {
@@ -219,11 +229,9 @@ void IoPlane::cut_off(std::uint64_t port_id, const std::string& why) {
   if (p == ports_.end()) return;
   log_line(fmt::format("port {} cut off: {}", p->second->name, why));
   metrics_.ports_cut_off.fetch_add(1, std::memory_order_relaxed);
-  switch_.remove_port(p->second->switch_port);
-  port_of_switch_port_.erase(p->second->switch_port);
   auto c = connections_.find(p->second->connection);
   if (c != connections_.end()) std::erase(c->second->ports, port_id);
-  ports_.erase(p);
+  remove_port(port_id);
 }
 
 void IoPlane::serve_port(std::uint64_t id) {
@@ -265,9 +273,9 @@ void IoPlane::serve_port(std::uint64_t id) {
 
 std::optional<SwitchPortCounters> IoPlane::counters(const std::string& port) const {
   std::lock_guard lock(mutex_);
-  auto id = switch_.find(port);
-  if (!id) return std::nullopt;
-  return *switch_.counters(*id);
+  if (auto id = switch_.find(port)) return *switch_.counters(*id);
+  if (auto r = retired_.find(port); r != retired_.end()) return r->second;
+  return std::nullopt;
 }
 
 void IoPlane::set_allow_list(const std::string& port, AllowList allow) {

@@ -55,7 +55,8 @@ class IoPlane {
   // A plane link for one VMM without a filesystem path: returns the VMM's end of a socket pair.
   [[nodiscard]] tl::expected<util::UniqueFd, std::string> open_link();
 
-  // Counters of a switch port; nullopt while no VMM holds the port.
+  // Counters of a switch port: live while a VMM holds it, its last values after the VMM left;
+  // nullopt if no VMM ever held it.
   [[nodiscard]] std::optional<SwitchPortCounters> counters(const std::string& port) const;
   // The allow-list of a port, now and for later grants.
   void set_allow_list(const std::string& port, AllowList allow);
@@ -64,7 +65,7 @@ class IoPlane {
  private:
   struct Connection;
   struct LivePort;
-  explicit IoPlane(PlaneConfig config) : config_(std::move(config)) {}
+  explicit IoPlane(PlaneConfig config);
   [[nodiscard]] tl::expected<void, std::string> start();
   void run() noexcept;
   void add_connection(util::UniqueFd socket);
@@ -72,6 +73,7 @@ class IoPlane {
   void close_connection(std::uint64_t id);
   void serve_port(std::uint64_t id);
   void cut_off(std::uint64_t port_id, const std::string& why);
+  void remove_port(std::uint64_t port_id);
   [[nodiscard]] bool watch(int fd, std::uint64_t token);
 
   PlaneConfig config_;
@@ -85,6 +87,7 @@ class IoPlane {
   std::map<std::uint64_t, std::unique_ptr<Connection>> connections_;
   std::map<std::uint64_t, std::unique_ptr<LivePort>> ports_;
   std::map<SwitchPortId, std::uint64_t> port_of_switch_port_;
+  std::map<std::string, SwitchPortCounters> retired_;  // ports whose VMM left, by name
   std::uint64_t next_id_ = 1;
   std::vector<util::UniqueFd> pending_links_;  // links opened by open_link() before the thread picks them up
   std::vector<std::uint8_t> frame_;

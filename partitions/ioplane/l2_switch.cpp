@@ -23,6 +23,7 @@ const char* drop_reason_name(DropReason reason) {
     case DropReason::kSpoofedSource: return "spoofed_source";
     case DropReason::kDisallowed: return "disallowed";
     case DropReason::kNoRoom: return "no_room";
+    case DropReason::kNoDestination: return "no_destination";
     case DropReason::kCount: break;
   }
   return "unknown";
@@ -129,7 +130,7 @@ void L2Switch::forward(SwitchPortId ingress, std::span<const std::uint8_t> frame
     // Broadcast, multicast and unknown unicast are flooded to every port that may hear this one.
     for (SwitchPortId egress = 0; egress < ports_.size(); ++egress) consider(egress);
   }
-  if (out.empty() && refused) count_drop(in, DropReason::kDisallowed);
+  if (out.empty()) count_drop(in, refused ? DropReason::kDisallowed : DropReason::kNoDestination);
 }
 
 void L2Switch::delivered(SwitchPortId egress, std::size_t bytes) {

@@ -43,6 +43,7 @@ enum class DropReason : std::uint8_t {
   kSpoofedSource,  // a source address the port does not own
   kDisallowed,     // the allow-lists of the two ends do not permit it
   kNoRoom,         // the destination port's ring was full
+  kNoDestination,  // no other port was there to receive it
   kCount
 };
 [[nodiscard]] const char* drop_reason_name(DropReason reason);

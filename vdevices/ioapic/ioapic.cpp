@@ -32,6 +32,17 @@ constexpr const char* kStateKind = "ioapic";
 
 Ioapic::Ioapic(MsiSender& sender) : sender_(sender) { entries_.fill(kResetEntry); }
 
+MsiMessage Ioapic::message_for(std::uint64_t entry) {
+  // Intel SDM 10.11: the redirection entry maps onto an MSI address and data word.
+  const auto destination = static_cast<std::uint32_t>(entry >> 56);
+  const bool level_triggered = (entry & kLevelTriggered) != 0;
+  MsiMessage msi;
+  msi.address = 0xfee0'0000ULL | (std::uint64_t{destination} << 12) | (((entry & kDestinationLogical) != 0) ? 1ULL << 2 : 0);
+  msi.data = static_cast<std::uint32_t>((entry & kVectorMask) | (entry & kDeliveryModeMask) |
+                                        (level_triggered ? (1U << 15) | (1U << 14) : 0));
+  return msi;
+}
+
 void Ioapic::mmio_read(std::uint64_t offset, std::span<std::uint8_t> data) noexcept {
   std::fill(data.begin(), data.end(), std::uint8_t{0});
   if (data.size() != 4) return;  // 32-bit registers only
@@ -82,6 +93,7 @@ void Ioapic::write_window(std::uint32_t value) {
     entry = (entry & 0xffff'ffffULL) | (std::uint64_t{value} << 32);
   }
   entry = (entry & ~kReadOnlyBits) | kept;
+  sender_.route_changed(pin, message_for(entry), (entry & kMasked) != 0);
   // Unmasking a pin whose line is asserted delivers it now (the interrupt was held, not lost).
   service(pin);
 }
@@ -118,13 +130,7 @@ void Ioapic::service(std::uint32_t pin) {
   }
   const bool level_triggered = (entry & kLevelTriggered) != 0;
   if (level_triggered && (entry & kRemoteIrr) != 0) return;  // in service: wait for the EOI
-  // Intel SDM 10.11: the redirection entry maps onto an MSI address and data word.
-  const auto destination = static_cast<std::uint32_t>(entry >> 56);
-  MsiMessage msi;
-  msi.address = 0xfee0'0000ULL | (std::uint64_t{destination} << 12) | (((entry & kDestinationLogical) != 0) ? 1ULL << 2 : 0);
-  msi.data = static_cast<std::uint32_t>((entry & kVectorMask) | (entry & kDeliveryModeMask) |
-                                        (level_triggered ? (1U << 15) | (1U << 14) : 0));
-  if (!sender_.send_msi(msi)) {
+  if (!sender_.send_msi(pin, message_for(entry))) {
     metrics_.send_failures.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -168,6 +174,10 @@ tl::expected<void, StateError> Ioapic::restore_state(const DeviceState& state) {
   select_ = *select & 0xff, id_ = *id & 0x0f00'0000;
   entries_ = entries;
   level_ = levels;
+  // The hypervisor's routes follow the restored entries.
+  for (std::uint32_t pin = 0; pin < kPins; ++pin) {
+    sender_.route_changed(pin, message_for(entries_[pin]), (entries_[pin] & kMasked) != 0);
+  }
   return {};
 }
 

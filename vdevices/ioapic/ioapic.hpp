@@ -59,6 +59,7 @@ class Ioapic final : public MmioDevice, public Snapshottable {
   [[nodiscard]] std::uint32_t read_window() const;
   void write_window(std::uint32_t value);
 
+  [[nodiscard]] static MsiMessage message_for(std::uint64_t entry);
   MsiSender& sender_;
   mutable std::mutex mutex_;
   std::uint32_t select_ = 0;

@@ -103,6 +103,15 @@ TEST_F(L2SwitchTest, DuplicateNamesAndAddressesAreRefused) {
   EXPECT_FALSE(sw_.add_port({"e", kBroadcast, false, {}}));
 }
 
+TEST_F(L2SwitchTest, FrameWithNobodyToReceiveItIsCounted) {
+  L2Switch alone;
+  const SwitchPortId only = *alone.add_port({"a", mac(1), false, {}});
+  std::vector<SwitchPortId> out;
+  alone.forward(only, frame(kBroadcast, mac(1)), out);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(alone.counters(only)->dropped(DropReason::kNoDestination), 1U);
+}
+
 TEST_F(L2SwitchTest, RemovedPortReceivesNothingAndItsAddressIsFree) {
   sw_.remove_port(b_);
   EXPECT_EQ(forward(a_, frame(kBroadcast, mac(1))), std::vector<SwitchPortId>{c_});

@@ -12,11 +12,13 @@ namespace {
 
 class RecordingMsi final : public MsiSender {
  public:
-  bool send_msi(const MsiMessage& m) noexcept override {
+  void route_changed(std::uint32_t, const MsiMessage&, bool) noexcept override { ++route_changes; }
+  bool send_msi(std::uint32_t, const MsiMessage& m) noexcept override {
     sent.push_back(m);
     return accept;
   }
   std::vector<MsiMessage> sent;
+  int route_changes = 0;
   bool accept = true;
 };
 
