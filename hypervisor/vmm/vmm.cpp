@@ -77,9 +77,12 @@ tl::expected<std::unique_ptr<Vmm>, VmmError> Vmm::create(const VmmConfig& config
   if (!memory) return tl::unexpected(host_error(memory.error()));
   auto networks = prepare_networks(config);
   if (!networks) return tl::unexpected(networks.error());
+  auto vsock = prepare_vsock(config);
+  if (!vsock) return tl::unexpected(vsock.error());
   // Devices are announced on the command line, as on QEMU microvm, so guests find them the same way.
   std::string cmdline = config.cmdline;
-  const auto virtio_devices = static_cast<std::uint32_t>((config.entropy_device ? 1 : 0) + networks->size());
+  const auto virtio_devices =
+      static_cast<std::uint32_t>((config.entropy_device ? 1 : 0) + networks->size() + (vsock->has_value() ? 1 : 0));
   if (virtio_devices > kMaxVirtioDevices) {
     return tl::unexpected(VmmError{VmmError::Kind::kBadConfig,
                                    fmt::format("{} virtio devices requested; at most {} are supported", virtio_devices, kMaxVirtioDevices)});
@@ -96,7 +99,7 @@ tl::expected<std::unique_ptr<Vmm>, VmmError> Vmm::create(const VmmConfig& config
   if (!end_event) return tl::unexpected(host_error("eventfd: " + util::errno_text(errno)));
 
   std::unique_ptr<Vmm> vmm(new Vmm(std::move(*kvm), std::move(*memory), std::move(*vm), std::move(end_event), config.vcpus));
-  if (auto built = vmm->build(config, boot->entry, boot->start_info_address, std::move(*networks)); !built) {
+  if (auto built = vmm->build(config, boot->entry, boot->start_info_address, std::move(*networks), std::move(*vsock)); !built) {
     return tl::unexpected(built.error());
   }
   return vmm;
@@ -146,6 +149,35 @@ tl::expected<std::vector<Vmm::PreparedNet>, VmmError> Vmm::prepare_networks(cons
   return prepared;
 }
 
+tl::expected<std::optional<Vmm::PreparedVsock>, VmmError> Vmm::prepare_vsock(const VmmConfig& config) {
+  if (!config.vsock_port) return std::optional<PreparedVsock>{};
+  const std::string& name = *config.vsock_port;
+  if (config.plane_link < 0) {
+    return tl::unexpected(VmmError{VmmError::Kind::kBadConfig, fmt::format("channel port {} needs a link to the I/O plane", name)});
+  }
+  auto grant = vdevices::port::request_port(config.plane_link, {"vsock", name}, std::chrono::seconds(5));
+  if (!grant) return tl::unexpected(VmmError{VmmError::Kind::kHost, grant.error()});
+  const std::string cid_text = grant->attributes.count("cid") ? grant->attributes["cid"] : "";
+  char* end = nullptr;
+  const unsigned long long cid = std::strtoull(cid_text.c_str(), &end, 10);
+  if (cid_text.empty() || *end != '\0' || cid < vdevices::vsock::kFirstGuestCid || cid > 0xffff'fffeULL) {
+    return tl::unexpected(VmmError{VmmError::Kind::kHost, fmt::format("the I/O plane granted channel port {} without a valid cid", name)});
+  }
+  auto endpoint = vdevices::port::PortEndpoint::attach(std::move(grant->fds), vdevices::port::PortSide::kDevice);
+  if (!endpoint) return tl::unexpected(VmmError{VmmError::Kind::kHost, "port " + name + ": " + endpoint.error()});
+  PreparedVsock prepared;
+  prepared.port = std::make_unique<vdevices::port::PortEndpoint>(std::move(*endpoint));
+  prepared.cid = cid;
+  return std::optional<PreparedVsock>(std::move(prepared));
+}
+
+const vdevices::VirtioVsock* Vmm::vsock_device() const {
+  for (const VirtioSlot& slot : virtio_) {
+    if (slot.vsock != nullptr) return slot.vsock;
+  }
+  return nullptr;
+}
+
 std::vector<const vdevices::VirtioNet*> Vmm::net_devices() const {
   std::vector<const vdevices::VirtioNet*> out;
   for (const VirtioSlot& slot : virtio_) {
@@ -155,7 +187,7 @@ std::vector<const vdevices::VirtioNet*> Vmm::net_devices() const {
 }
 
 tl::expected<void, VmmError> Vmm::build(const VmmConfig& config, std::uint32_t entry, std::uint64_t start_info,
-                                        std::vector<PreparedNet> networks) {
+                                        std::vector<PreparedNet> networks, std::optional<PreparedVsock> vsock) {
   const auto kvm_failed = [](const kvm::KvmError& e) { return tl::unexpected(host_error(e.message)); };
   if (auto r = vm_.enable_split_irqchip(kIoapicPins); !r) return kvm_failed(r.error());
   if (auto r = vm_.set_tss_address(memory::kKvmTssAddress); !r) return kvm_failed(r.error());
@@ -220,6 +252,15 @@ tl::expected<void, VmmError> Vmm::build(const VmmConfig& config, std::uint32_t e
     net.name = fmt::format("net{} ({})", i, net.frame_backend->describe());
     virtio_.push_back(std::move(net));
   }
+  if (vsock) {
+    VirtioSlot channel;
+    channel.port = std::move(vsock->port);
+    auto device = std::make_unique<vdevices::VirtioVsock>(memory_, *channel.port, vsock->cid, this);
+    channel.vsock = device.get();
+    channel.device = std::move(device);
+    channel.name = fmt::format("vsock (cid {})", vsock->cid);
+    virtio_.push_back(std::move(channel));
+  }
   for (std::uint32_t i = 0; i < virtio_.size(); ++i) {
     VirtioSlot& virtio = virtio_[i];
     virtio.pin = std::make_unique<vdevices::Ioapic::Pin>(*ioapic_, kVirtioFirstPin + i);
@@ -270,6 +311,13 @@ tl::expected<void, VmmError> Vmm::build(const VmmConfig& config, std::uint32_t e
       auto w = worker_->watch_fd(virtio_[i].frame_backend->wake_fd(), DeviceWorker::WatchMode::kEdgeDrainedByHandler,
                                  [net = virtio_[i].net, t = virtio_[i].transport.get()] {
                                    if (auto r = net->backend_ready(); !r) t->device_error(r.error());
+                                 });
+      if (!w) return tl::unexpected(host_error(w.error()));
+    }
+    if (virtio_[i].vsock != nullptr) {
+      auto w = worker_->watch_fd(virtio_[i].port->wake_fd(), DeviceWorker::WatchMode::kEdgeDrainedByHandler,
+                                 [vsock = virtio_[i].vsock, t = virtio_[i].transport.get()] {
+                                   if (auto r = vsock->port_ready(); !r) t->device_error(r.error());
                                  });
       if (!w) return tl::unexpected(host_error(w.error()));
     }

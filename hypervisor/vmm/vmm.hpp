@@ -22,6 +22,7 @@
 #include "net/frame_backend.hpp"
 #include "net/virtio_net.hpp"
 #include "rng/virtio_rng.hpp"
+#include "vsock/virtio_vsock.hpp"
 #include "virtio/mmio_transport.hpp"
 #include "kvm/kvm.hpp"
 #include "kvm/vcpu.hpp"
@@ -74,6 +75,8 @@ struct VmmConfig {
   bool entropy_device = false;
   std::optional<std::uint64_t> entropy_seed;
   std::vector<NetDeviceConfig> net_devices;
+  // A virtio socket device on this channel port of the I/O plane (which assigns the guest's CID).
+  std::optional<std::string> vsock_port;
   // The plane link (a connected SOCK_SEQPACKET socket, borrowed) for devices on plane ports.
   int plane_link = -1;
   std::string kvm_path = "/dev/kvm";
@@ -136,6 +139,7 @@ class Vmm final : public vdevices::PowerEvents,
   }
   // The network devices, in configuration order (metrics).
   [[nodiscard]] std::vector<const vdevices::VirtioNet*> net_devices() const;
+  [[nodiscard]] const vdevices::VirtioVsock* vsock_device() const;
 
  private:
   Vmm(kvm::Kvm kvm, memory::GuestMemory memory, kvm::Vm vm, util::UniqueFd end_event, std::uint32_t vcpus);
@@ -143,9 +147,15 @@ class Vmm final : public vdevices::PowerEvents,
     std::unique_ptr<vdevices::FrameBackend> backend;
     vdevices::VirtioNetConfig config;
   };
+  struct PreparedVsock {
+    std::unique_ptr<vdevices::port::PortEndpoint> port;
+    std::uint64_t cid = 0;
+  };
+  [[nodiscard]] static tl::expected<std::optional<PreparedVsock>, VmmError> prepare_vsock(const VmmConfig& config);
   [[nodiscard]] static tl::expected<std::vector<PreparedNet>, VmmError> prepare_networks(const VmmConfig& config);
   [[nodiscard]] tl::expected<void, VmmError> build(const VmmConfig& config, std::uint32_t entry,
-                                                   std::uint64_t start_info, std::vector<PreparedNet> networks);
+                                                   std::uint64_t start_info, std::vector<PreparedNet> networks,
+                                                   std::optional<PreparedVsock> vsock);
 
   kvm::Kvm kvm_;
   memory::GuestMemory memory_;
@@ -166,6 +176,8 @@ class Vmm final : public vdevices::PowerEvents,
     std::unique_ptr<vdevices::FrameBackend> frame_backend;
     std::unique_ptr<vdevices::virtio::VirtioDevice> device;
     vdevices::VirtioNet* net = nullptr;  // `device`, when it is a network device
+    std::unique_ptr<vdevices::port::PortEndpoint> port;
+    vdevices::VirtioVsock* vsock = nullptr;  // `device`, when it is a socket device
     std::unique_ptr<vdevices::Ioapic::Pin> pin;
     std::unique_ptr<vdevices::virtio::MmioTransport> transport;
   };

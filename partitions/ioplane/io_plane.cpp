@@ -13,6 +13,7 @@
 
 #include "port/fd_passing.hpp"
 #include "port/plane_link.hpp"
+#include "vsock/virtio_vsock.hpp"
 #include "util/errno_text.hpp"
 
 namespace tilehv::ioplane {
@@ -42,16 +43,18 @@ struct IoPlane::Connection {
 
 struct IoPlane::LivePort {
   std::uint64_t connection;
+  bool channel;            // a vsock port of the router, or a network port of the switch
   SwitchPortId switch_port;
+  EndpointId endpoint_id;
   std::string name;
   vdevices::port::PortEndpoint endpoint;
 };
 
-IoPlane::IoPlane(PlaneConfig config) : config_(std::move(config)) {}
+IoPlane::IoPlane(PlaneConfig config) : config_(std::move(config)), router_(config_.channels) {}
 
 tl::expected<std::unique_ptr<IoPlane>, std::string> IoPlane::create(PlaneConfig config) {
   std::unique_ptr<IoPlane> plane(new IoPlane(std::move(config)));
-  plane->frame_.resize(plane->config_.ring.max_message);
+  plane->frame_.resize(std::max(plane->config_.ring.max_message, vdevices::VirtioVsock::kPortConfig.max_message));
   if (auto started = plane->start(); !started) return tl::unexpected(started.error());
   return plane;
 }
@@ -171,35 +174,68 @@ void IoPlane::serve_connection(std::uint64_t id) {
     (void)vdevices::port::refuse_port(connection.socket.get(), {"unknown", "unknown"}, request.error());
     return;
   }
+  grant(connection, id, *request);
+}
+
+void IoPlane::grant(Connection& connection, std::uint64_t connection_id, const vdevices::port::PortRequest& request) {
   const auto refuse = [&](const std::string& reason) {
     metrics_.requests_refused.fetch_add(1, std::memory_order_relaxed);
-    (void)vdevices::port::refuse_port(connection.socket.get(), *request, reason);
+    (void)vdevices::port::refuse_port(connection.socket.get(), request, reason);
   };
-  if (request->kind != "net") return refuse(fmt::format("this plane serves no {} ports", request->kind));
-  const PlaneNetPort* wanted = nullptr;
-  for (const PlaneNetPort& p : config_.net_ports) {
-    if (p.name == request->name) wanted = &p;
+  std::map<std::string, std::string> attributes;
+  vdevices::port::PortConfig ring = config_.ring;
+  const PlaneNetPort* net = nullptr;
+  const PlaneVsockPort* channel = nullptr;
+  if (request.kind == "net") {
+    for (const PlaneNetPort& p : config_.net_ports) {
+      if (p.name == request.name) net = &p;
+    }
+    if (net == nullptr) return refuse("no such port in the tile's configuration");
+    if (switch_.find(net->name)) return refuse("the port is already held by another VMM");
+    attributes = {{"mac", net->mac.text()}, {"mtu", std::to_string(net->mtu)}};
+  } else if (request.kind == "vsock") {
+    for (const PlaneVsockPort& p : config_.vsock_ports) {
+      if (p.name == request.name) channel = &p;
+    }
+    if (channel == nullptr) return refuse("no such port in the tile's configuration");
+    if (router_.find(channel->name)) return refuse("the port is already held by another VMM");
+    attributes = {{"cid", std::to_string(channel->cid)}};
+    ring = vdevices::VirtioVsock::kPortConfig;
+  } else {
+    return refuse(fmt::format("this plane serves no {} ports", request.kind));
   }
-  if (wanted == nullptr) return refuse("no such port in the tile's configuration");
-  if (switch_.find(wanted->name)) return refuse("the port is already held by another VMM");
-  auto created = vdevices::port::PortEndpoint::create(config_.ring);
+  auto created = vdevices::port::PortEndpoint::create(ring);
   if (!created) return refuse("host error: " + created.error());
-  auto switch_port = switch_.add_port(SwitchPortConfig{wanted->name, wanted->mac, false, wanted->allow});
-  if (!switch_port) return refuse("its MAC address is already in use on the switch");
+  SwitchPortId switch_port = 0;
+  EndpointId endpoint_id = 0;
+  if (net != nullptr) {
+    auto added = switch_.add_port(SwitchPortConfig{net->name, net->mac, false, net->allow});
+    if (!added) return refuse("its MAC address is already in use on the switch");
+    switch_port = *added;
+  } else {
+    auto added = router_.add_endpoint(channel->name, channel->cid);
+    if (!added) return refuse("its CID is reserved or already in use");
+    endpoint_id = *added;
+  }
+  const auto undo = [&] {
+    if (net != nullptr) switch_.remove_port(switch_port);
+    else router_.remove_endpoint(endpoint_id);
+  };
   const std::uint64_t port_id = next_id_++;
-  auto live = std::make_unique<LivePort>(LivePort{id, *switch_port, wanted->name, std::move(created->plane)});
+  auto live = std::make_unique<LivePort>(
+      LivePort{connection_id, channel != nullptr, switch_port, endpoint_id, request.name, std::move(created->plane)});
   if (!watch(live->endpoint.wake_fd(), kPortBase + port_id)) {
-    switch_.remove_port(*switch_port);
+    undo();
     return refuse("host error: cannot watch the port");
   }
-  const std::map<std::string, std::string> attributes{{"mac", wanted->mac.text()}, {"mtu", std::to_string(wanted->mtu)}};
-  if (auto granted = vdevices::port::grant_port(connection.socket.get(), *request, created->device, attributes); !granted) {
-    switch_.remove_port(*switch_port);
-    log_line(fmt::format("cannot grant port {}: {}", wanted->name, granted.error()));
+  if (auto granted = vdevices::port::grant_port(connection.socket.get(), request, created->device, attributes); !granted) {
+    undo();
+    log_line(fmt::format("cannot grant port {}: {}", request.name, granted.error()));
     return;
   }
   connection.ports.push_back(port_id);
-  port_of_switch_port_[*switch_port] = port_id;
+  if (net != nullptr) port_of_switch_port_[switch_port] = port_id;
+  else port_of_endpoint_[endpoint_id] = port_id;
   // The plane sleeps on the port from now on: tell the device side to wake it.
   if (!live->endpoint.prepare_to_sleep()) {
     const std::uint64_t one = 1;
@@ -218,9 +254,15 @@ void IoPlane::close_connection(std::uint64_t id) {
 void IoPlane::remove_port(std::uint64_t port_id) {
   auto p = ports_.find(port_id);
   if (p == ports_.end()) return;
-  if (const SwitchPortCounters* last = switch_.counters(p->second->switch_port)) retired_[p->second->name] = *last;
-  switch_.remove_port(p->second->switch_port);
-  port_of_switch_port_.erase(p->second->switch_port);
+  if (p->second->channel) {
+    if (const EndpointCounters* last = router_.counters(p->second->endpoint_id)) retired_channels_[p->second->name] = *last;
+    router_.remove_endpoint(p->second->endpoint_id);
+    port_of_endpoint_.erase(p->second->endpoint_id);
+  } else {
+    if (const SwitchPortCounters* last = switch_.counters(p->second->switch_port)) retired_[p->second->name] = *last;
+    switch_.remove_port(p->second->switch_port);
+    port_of_switch_port_.erase(p->second->switch_port);
+  }
   ports_.erase(p);  // closing the wake fd removes it from the epoll set
 }
 
@@ -239,36 +281,71 @@ void IoPlane::serve_port(std::uint64_t id) {
   if (it == ports_.end()) return;
   LivePort& in = *it->second;
   in.endpoint.consume_wake();
-  for (int turn = 0;; ++turn) {
-    if (turn == kFramesPerTurn) {
-      // Let the other ports have a turn; come back through the epoll set.
-      const std::uint64_t one = 1;
-      (void)!::write(in.endpoint.wake_fd(), &one, sizeof one);
-      return;
-    }
-    // The frame is copied out of the shared ring before any decision: the VMM cannot change it
-    // between the check of its source address and its delivery.
+  for (int turn = 0; turn < kFramesPerTurn; ++turn) {
+    // The message is copied out of the shared ring before any decision: the VMM cannot change it
+    // between the check of its source and its delivery.
     auto got = in.endpoint.receive(frame_);
     if (!got) return cut_off(id, got.error().message);
     if (!got->has_value()) {
       if (in.endpoint.prepare_to_sleep()) return;
       continue;
     }
-    const std::span<const std::uint8_t> frame(frame_.data(), **got);
-    switch_.forward(in.switch_port, frame, egress_);
-    for (SwitchPortId egress : egress_) {
-      auto other_id = port_of_switch_port_.find(egress);
-      if (other_id == port_of_switch_port_.end()) continue;
-      auto sent = ports_.at(other_id->second)->endpoint.send(frame);
-      if (!sent) {
-        cut_off(other_id->second, sent.error().message);
-      } else if (*sent == vdevices::port::PushResult::kPushed) {
-        switch_.delivered(egress, frame.size());
-      } else {
-        switch_.no_room(egress);
-      }
+    const std::span<const std::uint8_t> message(frame_.data(), **got);
+    if (in.channel ? !route_packet(id, in, message) : !forward_frame(in, message)) return;
+  }
+  // Let the other ports have a turn; come back through the epoll set.
+  const std::uint64_t one = 1;
+  (void)!::write(in.endpoint.wake_fd(), &one, sizeof one);
+}
+
+bool IoPlane::forward_frame(LivePort& in, std::span<const std::uint8_t> frame) {
+  switch_.forward(in.switch_port, frame, egress_);
+  for (SwitchPortId egress : egress_) {
+    auto other_id = port_of_switch_port_.find(egress);
+    if (other_id == port_of_switch_port_.end()) continue;
+    auto sent = ports_.at(other_id->second)->endpoint.send(frame);
+    if (!sent) {
+      cut_off(other_id->second, sent.error().message);
+    } else if (*sent == vdevices::port::PushResult::kPushed) {
+      switch_.delivered(egress, frame.size());
+    } else {
+      switch_.no_room(egress);
     }
   }
+  return true;
+}
+
+bool IoPlane::route_packet(std::uint64_t id, LivePort& in, std::span<const std::uint8_t> packet) {
+  const RouteDecision decision = router_.route(in.endpoint_id, packet);
+  if (decision.kind == RouteDecision::Kind::kDrop) return true;
+  if (decision.kind == RouteDecision::Kind::kReset) {
+    // Refused: the sender learns it at once, as from a host with nothing listening on that port.
+    const vdevices::vsock::PacketHeader reset = vdevices::vsock::reset_for(vdevices::vsock::read_header(packet));
+    auto sent = in.endpoint.send({reinterpret_cast<const std::uint8_t*>(&reset), sizeof reset});
+    if (!sent) {
+      cut_off(id, sent.error().message);
+      return false;
+    }
+    return true;
+  }
+  auto other_id = port_of_endpoint_.find(decision.to);
+  if (other_id == port_of_endpoint_.end()) return true;
+  auto sent = ports_.at(other_id->second)->endpoint.send(packet);
+  if (!sent) {
+    cut_off(other_id->second, sent.error().message);
+  } else if (*sent == vdevices::port::PushResult::kPushed) {
+    router_.delivered(decision.to);
+  } else {
+    router_.no_room(decision.to);
+  }
+  return true;
+}
+
+std::optional<EndpointCounters> IoPlane::channel_counters(const std::string& port) const {
+  std::lock_guard lock(mutex_);
+  if (auto id = router_.find(port)) return *router_.counters(*id);
+  if (auto r = retired_channels_.find(port); r != retired_channels_.end()) return r->second;
+  return std::nullopt;
 }
 
 std::optional<SwitchPortCounters> IoPlane::counters(const std::string& port) const {

@@ -17,7 +17,9 @@
 
 #include <tl/expected.hpp>
 
+#include "ioplane/channel_router.hpp"
 #include "ioplane/l2_switch.hpp"
+#include "port/plane_link.hpp"
 #include "port/port_endpoint.hpp"
 #include "util/unique_fd.hpp"
 
@@ -32,9 +34,17 @@ struct PlaneNetPort {
   AllowList allow;
 };
 
+// A channel port (virtio-vsock) the plane will grant, with the partition's CID.
+struct PlaneVsockPort {
+  std::string name;
+  std::uint64_t cid = 0;
+};
+
 struct PlaneConfig {
   std::vector<PlaneNetPort> net_ports;
-  vdevices::port::PortConfig ring;
+  std::vector<PlaneVsockPort> vsock_ports;
+  std::vector<ChannelDeclaration> channels;
+  vdevices::port::PortConfig ring;  // for network ports
 };
 
 struct PlaneMetrics {
@@ -58,6 +68,8 @@ class IoPlane {
   // Counters of a switch port: live while a VMM holds it, its last values after the VMM left;
   // nullopt if no VMM ever held it.
   [[nodiscard]] std::optional<SwitchPortCounters> counters(const std::string& port) const;
+  // Counters of a channel port (live, or the last values after its VMM left).
+  [[nodiscard]] std::optional<EndpointCounters> channel_counters(const std::string& port) const;
   // The allow-list of a port, now and for later grants.
   void set_allow_list(const std::string& port, AllowList allow);
   [[nodiscard]] const PlaneMetrics& metrics() const noexcept { return metrics_; }
@@ -72,6 +84,10 @@ class IoPlane {
   void serve_connection(std::uint64_t id);
   void close_connection(std::uint64_t id);
   void serve_port(std::uint64_t id);
+  void grant(Connection& connection, std::uint64_t connection_id, const vdevices::port::PortRequest& request);
+  // One turn of a port: false if it was cut off.
+  [[nodiscard]] bool forward_frame(LivePort& in, std::span<const std::uint8_t> frame);
+  [[nodiscard]] bool route_packet(std::uint64_t id, LivePort& in, std::span<const std::uint8_t> packet);
   void cut_off(std::uint64_t port_id, const std::string& why);
   void remove_port(std::uint64_t port_id);
   [[nodiscard]] bool watch(int fd, std::uint64_t token);
@@ -84,6 +100,9 @@ class IoPlane {
 
   mutable std::mutex mutex_;  // guards the switch and the tables below against the API's readers
   L2Switch switch_;
+  ChannelRouter router_;
+  std::map<EndpointId, std::uint64_t> port_of_endpoint_;
+  std::map<std::string, EndpointCounters> retired_channels_;
   std::map<std::uint64_t, std::unique_ptr<Connection>> connections_;
   std::map<std::uint64_t, std::unique_ptr<LivePort>> ports_;
   std::map<SwitchPortId, std::uint64_t> port_of_switch_port_;
