@@ -42,6 +42,9 @@ tl::expected<PushResult, RingError> MessageRing::push(std::span<const std::uint8
   if (message.size() > max_message_) {
     return tl::unexpected(RingError{fmt::format("message of {} bytes exceeds the port's {} bytes", message.size(), max_message_)});
   }
+  // Records are 8-byte aligned; a position that is not (taken over from a peer's memory) would put a
+  // record header across the end of the ring.
+  if ((tail_ & 7) != 0) return tl::unexpected(RingError{fmt::format("producer position {} is not 8-byte aligned", tail_)});
   const std::uint64_t capacity = data_.size();
   const std::uint64_t need = record_bytes(message.size());
   const std::uint64_t pos = tail_ & (capacity - 1);
@@ -98,6 +101,7 @@ tl::expected<std::optional<std::uint32_t>, RingError> MessageRing::next_record(b
     if (!avail) return tl::unexpected(avail.error());
     if (*avail == 0) return std::nullopt;
     const std::uint64_t capacity = data_.size();
+    if ((head_ & 7) != 0) return tl::unexpected(RingError{fmt::format("consumer position {} is not 8-byte aligned", head_)});
     const std::uint64_t pos = head_ & (capacity - 1);
     if (*avail < kRecordHeaderBytes) {
       return tl::unexpected(RingError{fmt::format("{} bytes published at {}: less than a record header", *avail, head_)});

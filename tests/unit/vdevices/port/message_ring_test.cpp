@@ -128,6 +128,19 @@ TEST_F(MessageRingTest, WrapMarkerSkippingPastPublishedDataIsAnError) {
   EXPECT_FALSE(rx.pop(out));
 }
 
+TEST_F(MessageRingTest, MisalignedPositionsFromSharedMemoryAreErrors) {
+  // An endpoint attaching to a ring whose positions a peer scribbled over.
+  control_.head = 4093;
+  control_.tail = 4093 + 16;
+  MessageRing rx = consumer();
+  std::vector<std::uint8_t> out(512);
+  auto r = rx.pop(out);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("aligned"), std::string::npos);
+  MessageRing tx = producer();
+  EXPECT_FALSE(tx.push(message_of(8, 0)));
+}
+
 TEST_F(MessageRingTest, ConsumerMovingBackwardsOrPastTheTailIsAnError) {
   MessageRing tx = producer();
   ASSERT_EQ(*tx.push(message_of(16, 0)), PushResult::kPushed);
