@@ -88,5 +88,9 @@ void delay_ns(uint64_t ns) {
 
 Deadline Deadline::after_ns(uint64_t ns) { return Deadline(cpu::rdtsc() + ns_to_ticks(ns)); }
 bool Deadline::expired() const { return cpu::rdtsc() >= tsc_; }
+uint64_t Deadline::remaining_ns() const {
+  const uint64_t now = cpu::rdtsc();
+  return now >= tsc_ ? 0 : ticks_to_ns(tsc_ - now);
+}
 
 }  // namespace guest::time

@@ -13,7 +13,7 @@ enum : uint32_t {
   kDriverFeatures = 0x020, kDriverFeaturesSel = 0x024, kQueueSel = 0x030, kQueueNumMax = 0x034, kQueueNum = 0x038,
   kQueueReady = 0x044, kQueueNotify = 0x050, kInterruptStatus = 0x060, kInterruptAck = 0x064, kStatus = 0x070,
   kQueueDescLow = 0x080, kQueueDescHigh = 0x084, kQueueDriverLow = 0x090, kQueueDriverHigh = 0x094,
-  kQueueDeviceLow = 0x0a0, kQueueDeviceHigh = 0x0a4,
+  kQueueDeviceLow = 0x0a0, kQueueDeviceHigh = 0x0a4, kConfigGeneration = 0x0fc, kConfig = 0x100,
 };
 constexpr uint32_t kStatusAcknowledge = 1, kStatusDriver = 2, kStatusDriverOk = 4, kStatusFeaturesOk = 8;
 constexpr uint32_t kStatusNeedsReset = 0x40;
@@ -90,6 +90,11 @@ bool MmioDevice::present() const {
 uint32_t MmioDevice::device_id() const { return read(kDeviceId); }
 
 bool MmioDevice::begin_init(uint64_t wanted) {
+  start_init();
+  return accept_features(wanted);
+}
+
+uint64_t MmioDevice::start_init() {
   write(kStatus, 0);
   write(kStatus, kStatusAcknowledge);
   write(kStatus, kStatusAcknowledge | kStatusDriver);
@@ -97,7 +102,12 @@ bool MmioDevice::begin_init(uint64_t wanted) {
   uint64_t offered = read(kDeviceFeatures);
   write(kDeviceFeaturesSel, 1);
   offered |= uint64_t{read(kDeviceFeatures)} << 32;
-  features_ = (wanted | kFeatureVersion1) & offered;
+  offered_ = offered;
+  return offered;
+}
+
+bool MmioDevice::accept_features(uint64_t wanted) {
+  features_ = (wanted | kFeatureVersion1) & offered_;
   if ((features_ & kFeatureVersion1) == 0) return false;
   write(kDriverFeaturesSel, 0);
   write(kDriverFeatures, static_cast<uint32_t>(features_));
@@ -107,8 +117,16 @@ bool MmioDevice::begin_init(uint64_t wanted) {
   return (read(kStatus) & kStatusFeaturesOk) != 0;
 }
 
-bool MmioDevice::setup_queue(uint16_t index, Virtqueue& queue) {
-  return setup_queue_at(index, Virtqueue::kSize, queue.descriptor_table(), queue.available_ring(), queue.used_ring());
+bool MmioDevice::setup_queue(uint16_t index, VirtqueueBase& queue) {
+  write(kQueueSel, index);
+  const uint32_t maximum = read(kQueueNumMax);
+  if (maximum == 0) return false;
+  if (maximum < queue.size()) {
+    uint16_t fitting = queue.size();
+    while (fitting > maximum) fitting = static_cast<uint16_t>(fitting / 2);
+    if (!queue.shrink(fitting)) return false;
+  }
+  return setup_queue_at(index, queue.size(), queue.descriptor_table(), queue.available_ring(), queue.used_ring());
 }
 
 bool MmioDevice::setup_queue_at(uint16_t index, uint16_t size, uint64_t descriptors, uint64_t available, uint64_t used) {
@@ -132,6 +150,15 @@ bool MmioDevice::finish_init() {
 
 void MmioDevice::notify(uint16_t queue) { write(kQueueNotify, queue); }
 uint32_t MmioDevice::status() const { return read(kStatus); }
+
+uint8_t MmioDevice::config8(uint32_t offset) const {
+  return *reinterpret_cast<volatile const uint8_t*>(base_ + kConfig + offset);
+}
+uint16_t MmioDevice::config16(uint32_t offset) const {
+  return *reinterpret_cast<volatile const uint16_t*>(base_ + kConfig + offset);
+}
+uint32_t MmioDevice::config32(uint32_t offset) const { return read(kConfig + offset); }
+uint32_t MmioDevice::config_generation() const { return read(kConfigGeneration); }
 
 uint32_t MmioDevice::acknowledge_interrupt() {
   const uint32_t pending = read(kInterruptStatus);

@@ -25,6 +25,9 @@ inline constexpr uint8_t first_kernel_vector = 0x30;
 inline constexpr uint8_t wakeup_vector = 0xf0;  // run_on_all wakes idle CPUs with it
 inline constexpr uint8_t timer_vector = 0xf1;   // the SDK's LAPIC timer (sleep)
 inline constexpr uint8_t spurious_vector = 0xff;
+// Device interrupts routed through the IOAPIC by virtio::DeviceInterrupt take 0xf2..0xf9.
+inline constexpr uint8_t first_device_vector = 0xf2;
+inline constexpr uint8_t device_vector_count = 8;
 
 // Builds the IDT; the boot CPU calls it once before anything can fault.
 void init();

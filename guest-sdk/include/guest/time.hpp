@@ -34,6 +34,8 @@ class Deadline {
  public:
   static Deadline after_ns(uint64_t ns);
   bool expired() const;
+  // Nanoseconds left, 0 once expired (to arm a timer for the rest of a wait).
+  uint64_t remaining_ns() const;
 
  private:
   explicit Deadline(uint64_t tsc) : tsc_(tsc) {}
