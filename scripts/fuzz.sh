@@ -13,7 +13,7 @@ build="$TILEHV_ROOT/build-fuzz"
 CC=clang CXX=clang++ cmake -S "$TILEHV_ROOT" -B "$build" -G Ninja -DTILEHV_FUZZ=ON >/dev/null
 cmake --build "$build" --parallel "$(nproc)"
 
-for target in elf_image device_state split_queue mmio_transport message_ring virtio_net virtio_vsock; do
+for target in elf_image device_state split_queue mmio_transport message_ring virtio_net virtio_vsock virtio_console sensor_trace; do
   work="$build/corpus/$target"
   mkdir -p "$work"
   echo "==> fuzz_$target for ${seconds}s"
