@@ -2,6 +2,7 @@
 #include "net/virtio_net.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -138,7 +139,34 @@ bool VirtioNet::prepare_frame(std::vector<std::uint8_t>& packet) {
 }
 
 tl::expected<bool, std::string> VirtioNet::transmit() {
+  // While the device drains the queue the driver need not kick it (VRING_USED_F_NO_NOTIFY or the event
+  // index): a burst of frames then costs the guest one kick, not one per frame.
+  if (auto n = tx_->set_notifications(false); !n) return tl::unexpected(n.error().message);
   bool used_any = false;
+  for (;;) {
+    auto drained = transmit_available();
+    if (!drained) return tl::unexpected(drained.error());
+    used_any = used_any || drained->used_any;
+    // A full backend wakes the device when it has room: kicks until then would be wasted.
+    if (drained->backend_full) break;
+    if (auto n = tx_->set_notifications(true); !n) return tl::unexpected(n.error().message);
+    // A frame made available between the last pop and re-enabling would otherwise wait for a kick
+    // that the driver, having seen notifications off, never sends.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    auto more = tx_->pop();
+    if (!more) return tl::unexpected(more.error().message);
+    if (!more->has_value()) break;
+    tx_->undo_pop();
+    if (auto n = tx_->set_notifications(false); !n) return tl::unexpected(n.error().message);
+  }
+  if (!used_any) return false;
+  auto wanted = tx_->needs_interrupt();
+  if (!wanted) return tl::unexpected(wanted.error().message);
+  return *wanted;
+}
+
+tl::expected<VirtioNet::Drained, std::string> VirtioNet::transmit_available() {
+  Drained result;
   const std::uint64_t max_packet = kNetHeaderBytes + std::min<std::uint64_t>(backend_.max_frame(), std::uint64_t{config_.mtu} + kEthernetOverhead);
   for (;;) {
     auto next = tx_->pop();
@@ -163,6 +191,7 @@ tl::expected<bool, std::string> VirtioNet::transmit() {
           // The backend wakes the device when it has room; the guest's frame stays queued.
           tx_->undo_pop();
           metrics_.tx_backend_full.fetch_add(1, std::memory_order_relaxed);
+          result.backend_full = true;
           break;
         } else {
           metrics_.tx_frames.fetch_add(1, std::memory_order_relaxed);
@@ -179,12 +208,9 @@ tl::expected<bool, std::string> VirtioNet::transmit() {
       }
     }
     if (auto u = tx_->push_used(chain.head, 0); !u) return tl::unexpected(u.error().message);
-    used_any = true;
+    result.used_any = true;
   }
-  if (!used_any) return false;
-  auto wanted = tx_->needs_interrupt();
-  if (!wanted) return tl::unexpected(wanted.error().message);
-  return *wanted;
+  return result;
 }
 
 tl::expected<bool, std::string> VirtioNet::receive() {
@@ -202,8 +228,19 @@ tl::expected<bool, std::string> VirtioNet::receive() {
     }
     auto next = rx_->pop();
     if (!next) return tl::unexpected(next.error().message);
-    // No buffer from the guest: the frame waits in the backend until the driver adds one and kicks.
-    if (!next->has_value()) break;
+    if (!next->has_value()) {
+      // Starved: only now does the device need the driver's kick for new buffers. Re-check after
+      // asking, or a buffer added in between would wait for a kick that never comes.
+      if (auto n = rx_->set_notifications(true); !n) return tl::unexpected(n.error().message);
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      next = rx_->pop();
+      if (!next) return tl::unexpected(next.error().message);
+      // Still none: the frame waits in the backend until the driver adds a buffer and kicks.
+      if (!next->has_value()) break;
+    }
+    // Buffers are there: while frames flow, the driver refills without kicking (the backend's wake,
+    // not the driver, tells the device when to look again).
+    if (auto n = rx_->set_notifications(false); !n) return tl::unexpected(n.error().message);
     const virtio::DescriptorChain& chain = **next;
     auto got = backend_.receive({rx_buffer_.data() + kNetHeaderBytes, rx_buffer_.size() - kNetHeaderBytes});
     if (!got) {

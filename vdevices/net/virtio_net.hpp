@@ -80,6 +80,11 @@ class VirtioNet final : public virtio::VirtioDevice {
  private:
   // Each returns whether the driver should be interrupted; the caller signals outside the lock.
   [[nodiscard]] tl::expected<bool, std::string> transmit();
+  struct Drained {
+    bool used_any = false;
+    bool backend_full = false;
+  };
+  [[nodiscard]] tl::expected<Drained, std::string> transmit_available();
   [[nodiscard]] tl::expected<bool, std::string> receive();
   [[nodiscard]] bool prepare_frame(std::vector<std::uint8_t>& packet);  // false: drop it
   void backend_failed(const std::string& what);

@@ -197,6 +197,7 @@ TEST_F(VirtioNetTest, FullPortHoldsFramesInTheQueueUntilThereIsRoom) {
   const std::uint16_t first = tx_.used_index();
   EXPECT_LT(first, 16);
   EXPECT_GT(net_.metrics().tx_backend_full.load(), 0U);
+  EXPECT_EQ(tx_.used_flags(), 1) << "kicks are useless until the port has room: VRING_USED_F_NO_NOTIFY";
   std::vector<std::vector<std::uint8_t>> seen;
   while (true) {
     auto f = plane_receive();
@@ -210,6 +211,7 @@ TEST_F(VirtioNetTest, FullPortHoldsFramesInTheQueueUntilThereIsRoom) {
     seen.push_back(f);
   }
   ASSERT_EQ(seen.size(), 16U);
+  EXPECT_EQ(tx_.used_flags(), 0) << "drained: the driver must kick again for the next frame";
   for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], ethernet_frame(1514, static_cast<std::uint8_t>(i)));
 }
 
