@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> nets;
   std::string plane;
   std::string vsock;
+  std::vector<std::string> console_ports;
   CLI::App* run = app.add_subcommand("run", "Boot a PVH kernel and stream its console until it exits");
   run->add_option("--kernel", kernel, "PVH ELF kernel image")->required();
   run->add_option("--memory", memory, "Guest RAM: 64M, 1G, ... (a bare number is MiB)")->capture_default_str();
@@ -46,6 +47,8 @@ int main(int argc, char** argv) {
   run->add_option("--rng-seed", rng_seed, "Attach a virtio entropy device with a deterministic stream from this seed");
   run->add_option("--net", nets, "Attach a virtio network device: port:NAME (the tile switch) or tap:NAME[,mac=..][,mtu=..] (repeatable)");
   run->add_option("--vsock", vsock, "Attach a virtio socket device on a channel port of the tile: port:NAME");
+  run->add_option("--console-port", console_ports,
+                  "Attach a virtio console with this named port from the I/O plane, e.g. sensor.thermal0 (repeatable)");
   run->add_option("--plane", plane, "The I/O plane's socket PATH, or fd:N for an inherited plane link");
 
   try {
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
       request.vmm.net_devices.push_back(*net);
     }
     request.plane = plane;
+    request.vmm.console_ports = console_ports;
     if (!vsock.empty()) {
       if (!vsock.starts_with("port:") || vsock.size() == 5) return usage_error("vsock '" + vsock + "' is not 'port:NAME'");
       request.vmm.vsock_port = vsock.substr(5);

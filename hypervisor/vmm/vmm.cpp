@@ -16,6 +16,8 @@
 #include "cpu/cpuid.hpp"
 #include "net/port_frame_backend.hpp"
 #include "net/tap_backend.hpp"
+#include "console/port_stream_backend.hpp"
+#include "console/sink_backend.hpp"
 #include "port/plane_link.hpp"
 #include "util/errno_text.hpp"
 #include "vmm/vcpu_kick.hpp"
@@ -79,10 +81,13 @@ tl::expected<std::unique_ptr<Vmm>, VmmError> Vmm::create(const VmmConfig& config
   if (!networks) return tl::unexpected(networks.error());
   auto vsock = prepare_vsock(config);
   if (!vsock) return tl::unexpected(vsock.error());
+  auto console_ports = prepare_console_ports(config);
+  if (!console_ports) return tl::unexpected(console_ports.error());
   // Devices are announced on the command line, as on QEMU microvm, so guests find them the same way.
   std::string cmdline = config.cmdline;
   const auto virtio_devices =
-      static_cast<std::uint32_t>((config.entropy_device ? 1 : 0) + networks->size() + (vsock->has_value() ? 1 : 0));
+      static_cast<std::uint32_t>((config.entropy_device ? 1 : 0) + networks->size() + (vsock->has_value() ? 1 : 0) +
+                                 (config.console_ports.empty() ? 0 : 1));
   if (virtio_devices > kMaxVirtioDevices) {
     return tl::unexpected(VmmError{VmmError::Kind::kBadConfig,
                                    fmt::format("{} virtio devices requested; at most {} are supported", virtio_devices, kMaxVirtioDevices)});
@@ -99,7 +104,9 @@ tl::expected<std::unique_ptr<Vmm>, VmmError> Vmm::create(const VmmConfig& config
   if (!end_event) return tl::unexpected(host_error("eventfd: " + util::errno_text(errno)));
 
   std::unique_ptr<Vmm> vmm(new Vmm(std::move(*kvm), std::move(*memory), std::move(*vm), std::move(end_event), config.vcpus));
-  if (auto built = vmm->build(config, boot->entry, boot->start_info_address, std::move(*networks), std::move(*vsock)); !built) {
+  if (auto built = vmm->build(config, boot->entry, boot->start_info_address, std::move(*networks), std::move(*vsock),
+                                 std::move(*console_ports));
+      !built) {
     return tl::unexpected(built.error());
   }
   return vmm;
@@ -171,6 +178,33 @@ tl::expected<std::optional<Vmm::PreparedVsock>, VmmError> Vmm::prepare_vsock(con
   return std::optional<PreparedVsock>(std::move(prepared));
 }
 
+tl::expected<std::vector<std::unique_ptr<vdevices::ConsolePortBackend>>, VmmError> Vmm::prepare_console_ports(
+    const VmmConfig& config) {
+  std::vector<std::unique_ptr<vdevices::ConsolePortBackend>> backends;
+  if (config.console_ports.size() + 1 > vdevices::VirtioConsole::kMaxPorts) {
+    return tl::unexpected(VmmError{VmmError::Kind::kBadConfig, fmt::format("{} console ports requested; at most {} are supported",
+                                                                        config.console_ports.size(), vdevices::VirtioConsole::kMaxPorts - 1)});
+  }
+  for (const std::string& name : config.console_ports) {
+    if (config.plane_link < 0) {
+      return tl::unexpected(VmmError{VmmError::Kind::kBadConfig, fmt::format("console port {} needs a link to the I/O plane", name)});
+    }
+    auto grant = vdevices::port::request_port(config.plane_link, {"console", name}, std::chrono::seconds(5));
+    if (!grant) return tl::unexpected(VmmError{VmmError::Kind::kHost, grant.error()});
+    auto endpoint = vdevices::port::PortEndpoint::attach(std::move(grant->fds), vdevices::port::PortSide::kDevice);
+    if (!endpoint) return tl::unexpected(VmmError{VmmError::Kind::kHost, "port " + name + ": " + endpoint.error()});
+    backends.push_back(std::make_unique<vdevices::PortStreamBackend>(std::move(*endpoint), name));
+  }
+  return backends;
+}
+
+const vdevices::VirtioConsole* Vmm::console_device() const {
+  for (const VirtioSlot& slot : virtio_) {
+    if (slot.console != nullptr) return slot.console;
+  }
+  return nullptr;
+}
+
 const vdevices::VirtioVsock* Vmm::vsock_device() const {
   for (const VirtioSlot& slot : virtio_) {
     if (slot.vsock != nullptr) return slot.vsock;
@@ -187,7 +221,8 @@ std::vector<const vdevices::VirtioNet*> Vmm::net_devices() const {
 }
 
 tl::expected<void, VmmError> Vmm::build(const VmmConfig& config, std::uint32_t entry, std::uint64_t start_info,
-                                        std::vector<PreparedNet> networks, std::optional<PreparedVsock> vsock) {
+                                        std::vector<PreparedNet> networks, std::optional<PreparedVsock> vsock,
+                                        std::vector<std::unique_ptr<vdevices::ConsolePortBackend>> console_ports) {
   const auto kvm_failed = [](const kvm::KvmError& e) { return tl::unexpected(host_error(e.message)); };
   if (auto r = vm_.enable_split_irqchip(kIoapicPins); !r) return kvm_failed(r.error());
   if (auto r = vm_.set_tss_address(memory::kKvmTssAddress); !r) return kvm_failed(r.error());
@@ -261,6 +296,22 @@ tl::expected<void, VmmError> Vmm::build(const VmmConfig& config, std::uint32_t e
     channel.name = fmt::format("vsock (cid {})", vsock->cid);
     virtio_.push_back(std::move(channel));
   }
+  if (!console_ports.empty()) {
+    VirtioSlot console;
+    // Port 0 carries the guest's console output to the same sink as the UART; the named ports follow.
+    console.console_backends.push_back(std::make_unique<vdevices::SinkBackend>(*config.console));
+    std::vector<vdevices::ConsolePortConfig> ports{{"console", true, console.console_backends.back().get()}};
+    for (std::size_t i = 0; i < console_ports.size(); ++i) {
+      console.console_backends.push_back(std::move(console_ports[i]));
+      ports.push_back({config.console_ports[i], false, console.console_backends.back().get()});
+    }
+    auto device = vdevices::VirtioConsole::create(memory_, std::move(ports));
+    if (!device) return tl::unexpected(VmmError{VmmError::Kind::kBadConfig, "console: " + device.error()});
+    console.console = device->get();
+    console.device = std::move(*device);
+    console.name = "console";
+    virtio_.push_back(std::move(console));
+  }
   for (std::uint32_t i = 0; i < virtio_.size(); ++i) {
     VirtioSlot& virtio = virtio_[i];
     virtio.pin = std::make_unique<vdevices::Ioapic::Pin>(*ioapic_, kVirtioFirstPin + i);
@@ -311,6 +362,15 @@ tl::expected<void, VmmError> Vmm::build(const VmmConfig& config, std::uint32_t e
       auto w = worker_->watch_fd(virtio_[i].frame_backend->wake_fd(), DeviceWorker::WatchMode::kEdgeDrainedByHandler,
                                  [net = virtio_[i].net, t = virtio_[i].transport.get()] {
                                    if (auto r = net->backend_ready(); !r) t->device_error(r.error());
+                                 });
+      if (!w) return tl::unexpected(host_error(w.error()));
+    }
+    for (std::size_t p = 1; p < virtio_[i].console_backends.size(); ++p) {
+      // The plane signals the port's wake eventfd: bytes for the guest, or room for the guest's bytes.
+      auto* backend = static_cast<vdevices::PortStreamBackend*>(virtio_[i].console_backends[p].get());
+      auto w = worker_->watch_fd(backend->wake_fd(), DeviceWorker::WatchMode::kEventCounter,
+                                 [t = virtio_[i].transport.get(), q = vdevices::VirtioConsole::receive_queue(static_cast<std::uint32_t>(p))] {
+                                   t->notify_queue(q);
                                  });
       if (!w) return tl::unexpected(host_error(w.error()));
     }

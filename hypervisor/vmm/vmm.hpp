@@ -21,6 +21,8 @@
 #include "ioapic/ioapic.hpp"
 #include "net/frame_backend.hpp"
 #include "net/virtio_net.hpp"
+#include "console/console_port_backend.hpp"
+#include "console/virtio_console.hpp"
 #include "rng/virtio_rng.hpp"
 #include "vsock/virtio_vsock.hpp"
 #include "virtio/mmio_transport.hpp"
@@ -77,6 +79,9 @@ struct VmmConfig {
   std::vector<NetDeviceConfig> net_devices;
   // A virtio socket device on this channel port of the I/O plane (which assigns the guest's CID).
   std::optional<std::string> vsock_port;
+  // A virtio console with these named ports, each a console port of the I/O plane (a sensor's
+  // stream, `sensor.<name>`, or another service of the tile); port 0 carries the guest's console.
+  std::vector<std::string> console_ports;
   // The plane link (a connected SOCK_SEQPACKET socket, borrowed) for devices on plane ports.
   int plane_link = -1;
   std::string kvm_path = "/dev/kvm";
@@ -140,6 +145,7 @@ class Vmm final : public vdevices::PowerEvents,
   // The network devices, in configuration order (metrics).
   [[nodiscard]] std::vector<const vdevices::VirtioNet*> net_devices() const;
   [[nodiscard]] const vdevices::VirtioVsock* vsock_device() const;
+  [[nodiscard]] const vdevices::VirtioConsole* console_device() const;
 
  private:
   Vmm(kvm::Kvm kvm, memory::GuestMemory memory, kvm::Vm vm, util::UniqueFd end_event, std::uint32_t vcpus);
@@ -152,10 +158,13 @@ class Vmm final : public vdevices::PowerEvents,
     std::uint64_t cid = 0;
   };
   [[nodiscard]] static tl::expected<std::optional<PreparedVsock>, VmmError> prepare_vsock(const VmmConfig& config);
+  [[nodiscard]] static tl::expected<std::vector<std::unique_ptr<vdevices::ConsolePortBackend>>, VmmError> prepare_console_ports(
+      const VmmConfig& config);
   [[nodiscard]] static tl::expected<std::vector<PreparedNet>, VmmError> prepare_networks(const VmmConfig& config);
   [[nodiscard]] tl::expected<void, VmmError> build(const VmmConfig& config, std::uint32_t entry,
                                                    std::uint64_t start_info, std::vector<PreparedNet> networks,
-                                                   std::optional<PreparedVsock> vsock);
+                                                   std::optional<PreparedVsock> vsock,
+                                                   std::vector<std::unique_ptr<vdevices::ConsolePortBackend>> console_ports);
 
   kvm::Kvm kvm_;
   memory::GuestMemory memory_;
@@ -178,6 +187,8 @@ class Vmm final : public vdevices::PowerEvents,
     vdevices::VirtioNet* net = nullptr;  // `device`, when it is a network device
     std::unique_ptr<vdevices::port::PortEndpoint> port;
     vdevices::VirtioVsock* vsock = nullptr;  // `device`, when it is a socket device
+    std::vector<std::unique_ptr<vdevices::ConsolePortBackend>> console_backends;  // port 0 first
+    vdevices::VirtioConsole* console = nullptr;  // `device`, when it is the console
     std::unique_ptr<vdevices::Ioapic::Pin> pin;
     std::unique_ptr<vdevices::virtio::MmioTransport> transport;
   };

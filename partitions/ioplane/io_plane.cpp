@@ -4,6 +4,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -22,6 +23,10 @@ namespace {
 // epoll tokens: small constants, then connections and ports in their own ranges.
 constexpr std::uint64_t kStopToken = 1;
 constexpr std::uint64_t kListenToken = 2;
+constexpr std::uint64_t kTimerToken = 3;
+// Sensors are paced in steps of this much real time: their samples carry virtual timestamps, so the
+// step only sets how fresh a sample is when it reaches the guest.
+constexpr long kSensorTickNs = 10'000'000;
 constexpr std::uint64_t kConnectionBase = 1ULL << 32;
 constexpr std::uint64_t kPortBase = 1ULL << 48;
 // A busy port yields to the others after this many frames; it is looked at again next round.
@@ -42,12 +47,15 @@ struct IoPlane::Connection {
 };
 
 struct IoPlane::LivePort {
+  enum class Kind { kNet, kChannel, kSensor };
   std::uint64_t connection;
-  bool channel;            // a vsock port of the router, or a network port of the switch
-  SwitchPortId switch_port;
-  EndpointId endpoint_id;
+  Kind kind;
+  SwitchPortId switch_port;  // kNet
+  EndpointId endpoint_id;    // kChannel
   std::string name;
   vdevices::port::PortEndpoint endpoint;
+  std::unique_ptr<SensorFeed> feed;  // kSensor
+  std::chrono::steady_clock::time_point epoch{};
 };
 
 IoPlane::IoPlane(PlaneConfig config) : config_(std::move(config)), router_(config_.channels) {}
@@ -65,6 +73,9 @@ tl::expected<void, std::string> IoPlane::start() {
   stop_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!stop_) return tl::unexpected("eventfd: " + util::errno_text(errno));
   if (!watch(stop_.get(), kStopToken)) return tl::unexpected("epoll_ctl: " + util::errno_text(errno));
+  timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!timer_) return tl::unexpected("timerfd_create: " + util::errno_text(errno));
+  if (!watch(timer_.get(), kTimerToken)) return tl::unexpected("epoll_ctl: " + util::errno_text(errno));
   try {
     thread_ = std::thread([this] { run(); });
   } catch (const std::system_error& e) {
@@ -146,7 +157,9 @@ void IoPlane::run() noexcept {
     for (int i = 0; i < n; ++i) {
       const std::uint64_t token = events[i].data.u64;
       if (token == kStopToken) return;
-      if (token == kListenToken) {
+      if (token == kTimerToken) {
+        tick();
+      } else if (token == kListenToken) {
         util::UniqueFd accepted(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
         if (accepted) add_connection(std::move(accepted));
       } else if (token >= kPortBase) {
@@ -186,6 +199,7 @@ void IoPlane::grant(Connection& connection, std::uint64_t connection_id, const v
   vdevices::port::PortConfig ring = config_.ring;
   const PlaneNetPort* net = nullptr;
   const PlaneVsockPort* channel = nullptr;
+  std::unique_ptr<SensorFeed> feed;
   if (request.kind == "net") {
     for (const PlaneNetPort& p : config_.net_ports) {
       if (p.name == request.name) net = &p;
@@ -201,6 +215,20 @@ void IoPlane::grant(Connection& connection, std::uint64_t connection_id, const v
     if (router_.find(channel->name)) return refuse("the port is already held by another VMM");
     attributes = {{"cid", std::to_string(channel->cid)}};
     ring = vdevices::VirtioVsock::kPortConfig;
+  } else if (request.kind == "console") {
+    const PlaneSensor* sensor = nullptr;
+    for (const PlaneSensor& p : config_.sensors) {
+      if ("sensor." + p.spec.name == request.name) sensor = &p;
+    }
+    if (sensor == nullptr) return refuse("no such console port in the tile's configuration");
+    for (const auto& [other_id, other] : ports_) {
+      if (other->kind == LivePort::Kind::kSensor && other->name == request.name) {
+        return refuse("the port is already held by another VMM");
+      }
+    }
+    auto created_feed = SensorFeed::create(*sensor);
+    if (!created_feed) return refuse("sensor unavailable: " + created_feed.error());
+    feed = std::move(*created_feed);
   } else {
     return refuse(fmt::format("this plane serves no {} ports", request.kind));
   }
@@ -212,18 +240,19 @@ void IoPlane::grant(Connection& connection, std::uint64_t connection_id, const v
     auto added = switch_.add_port(SwitchPortConfig{net->name, net->mac, false, net->allow});
     if (!added) return refuse("its MAC address is already in use on the switch");
     switch_port = *added;
-  } else {
+  } else if (channel != nullptr) {
     auto added = router_.add_endpoint(channel->name, channel->cid);
     if (!added) return refuse("its CID is reserved or already in use");
     endpoint_id = *added;
   }
   const auto undo = [&] {
     if (net != nullptr) switch_.remove_port(switch_port);
-    else router_.remove_endpoint(endpoint_id);
+    if (channel != nullptr) router_.remove_endpoint(endpoint_id);
   };
   const std::uint64_t port_id = next_id_++;
-  auto live = std::make_unique<LivePort>(
-      LivePort{connection_id, channel != nullptr, switch_port, endpoint_id, request.name, std::move(created->plane)});
+  const auto kind = net != nullptr ? LivePort::Kind::kNet : channel != nullptr ? LivePort::Kind::kChannel : LivePort::Kind::kSensor;
+  auto live = std::make_unique<LivePort>(LivePort{connection_id, kind, switch_port, endpoint_id, request.name,
+                                                  std::move(created->plane), std::move(feed), std::chrono::steady_clock::now()});
   if (!watch(live->endpoint.wake_fd(), kPortBase + port_id)) {
     undo();
     return refuse("host error: cannot watch the port");
@@ -235,7 +264,11 @@ void IoPlane::grant(Connection& connection, std::uint64_t connection_id, const v
   }
   connection.ports.push_back(port_id);
   if (net != nullptr) port_of_switch_port_[switch_port] = port_id;
-  else port_of_endpoint_[endpoint_id] = port_id;
+  if (channel != nullptr) port_of_endpoint_[endpoint_id] = port_id;
+  if (kind == LivePort::Kind::kSensor && !sensors_live_++) {
+    const itimerspec every{{0, kSensorTickNs}, {0, kSensorTickNs}};
+    ::timerfd_settime(timer_.get(), 0, &every, nullptr);
+  }
   // The plane sleeps on the port from now on: tell the device side to wake it.
   if (!live->endpoint.prepare_to_sleep()) {
     const std::uint64_t one = 1;
@@ -254,7 +287,13 @@ void IoPlane::close_connection(std::uint64_t id) {
 void IoPlane::remove_port(std::uint64_t port_id) {
   auto p = ports_.find(port_id);
   if (p == ports_.end()) return;
-  if (p->second->channel) {
+  if (p->second->kind == LivePort::Kind::kSensor) {
+    retired_sensors_[p->second->name] = p->second->feed->metrics();
+    if (--sensors_live_ == 0) {
+      const itimerspec stop{};
+      ::timerfd_settime(timer_.get(), 0, &stop, nullptr);  // an idle tile does not wake for nothing
+    }
+  } else if (p->second->kind == LivePort::Kind::kChannel) {
     if (const EndpointCounters* last = router_.counters(p->second->endpoint_id)) retired_channels_[p->second->name] = *last;
     router_.remove_endpoint(p->second->endpoint_id);
     port_of_endpoint_.erase(p->second->endpoint_id);
@@ -281,6 +320,7 @@ void IoPlane::serve_port(std::uint64_t id) {
   if (it == ports_.end()) return;
   LivePort& in = *it->second;
   in.endpoint.consume_wake();
+  if (in.kind == LivePort::Kind::kSensor) return serve_sensor(id, in);
   for (int turn = 0; turn < kFramesPerTurn; ++turn) {
     // The message is copied out of the shared ring before any decision: the VMM cannot change it
     // between the check of its source and its delivery.
@@ -291,7 +331,7 @@ void IoPlane::serve_port(std::uint64_t id) {
       continue;
     }
     const std::span<const std::uint8_t> message(frame_.data(), **got);
-    if (in.channel ? !route_packet(id, in, message) : !forward_frame(in, message)) return;
+    if (in.kind == LivePort::Kind::kChannel ? !route_packet(id, in, message) : !forward_frame(in, message)) return;
   }
   // Let the other ports have a turn; come back through the epoll set.
   const std::uint64_t one = 1;
@@ -339,6 +379,33 @@ bool IoPlane::route_packet(std::uint64_t id, LivePort& in, std::span<const std::
     router_.no_room(decision.to);
   }
   return true;
+}
+
+void IoPlane::serve_sensor(std::uint64_t id, LivePort& port) {
+  const auto now = std::chrono::steady_clock::now() - port.epoch;
+  const auto now_ns = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
+  if (auto served = port.feed->take_input(port.endpoint, now_ns); !served) return cut_off(id, served.error());
+  // Sleep on the port again: the guest's next command, or room for the stream, wakes the plane.
+  (void)port.endpoint.prepare_to_sleep();
+}
+
+void IoPlane::tick() {
+  std::uint64_t expirations = 0;
+  (void)!::read(timer_.get(), &expirations, sizeof expirations);
+  std::vector<std::uint64_t> sensors;
+  for (const auto& [id, port] : ports_) {
+    if (port->kind == LivePort::Kind::kSensor) sensors.push_back(id);
+  }
+  for (std::uint64_t id : sensors) serve_sensor(id, *ports_.at(id));
+}
+
+std::optional<vdevices::sensors::PortMetrics> IoPlane::sensor_counters(const std::string& port) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, live] : ports_) {
+    if (live->kind == LivePort::Kind::kSensor && live->name == port) return live->feed->metrics();
+  }
+  if (auto r = retired_sensors_.find(port); r != retired_sensors_.end()) return r->second;
+  return std::nullopt;
 }
 
 std::optional<EndpointCounters> IoPlane::channel_counters(const std::string& port) const {

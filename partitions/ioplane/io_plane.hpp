@@ -19,6 +19,7 @@
 
 #include "ioplane/channel_router.hpp"
 #include "ioplane/l2_switch.hpp"
+#include "ioplane/sensor_feed.hpp"
 #include "port/plane_link.hpp"
 #include "port/port_endpoint.hpp"
 #include "util/unique_fd.hpp"
@@ -44,6 +45,7 @@ struct PlaneConfig {
   std::vector<PlaneNetPort> net_ports;
   std::vector<PlaneVsockPort> vsock_ports;
   std::vector<ChannelDeclaration> channels;
+  std::vector<PlaneSensor> sensors;  // each served on the console port sensor.<name>
   vdevices::port::PortConfig ring;  // for network ports
 };
 
@@ -70,6 +72,8 @@ class IoPlane {
   [[nodiscard]] std::optional<SwitchPortCounters> counters(const std::string& port) const;
   // Counters of a channel port (live, or the last values after its VMM left).
   [[nodiscard]] std::optional<EndpointCounters> channel_counters(const std::string& port) const;
+  // Counters of a sensor's port (live, or the last values after its VMM left).
+  [[nodiscard]] std::optional<vdevices::sensors::PortMetrics> sensor_counters(const std::string& port) const;
   // The allow-list of a port, now and for later grants.
   void set_allow_list(const std::string& port, AllowList allow);
   [[nodiscard]] const PlaneMetrics& metrics() const noexcept { return metrics_; }
@@ -90,12 +94,15 @@ class IoPlane {
   [[nodiscard]] bool route_packet(std::uint64_t id, LivePort& in, std::span<const std::uint8_t> packet);
   void cut_off(std::uint64_t port_id, const std::string& why);
   void remove_port(std::uint64_t port_id);
+  void tick();
+  void serve_sensor(std::uint64_t id, LivePort& port);
   [[nodiscard]] bool watch(int fd, std::uint64_t token);
 
   PlaneConfig config_;
   util::UniqueFd epoll_;
   util::UniqueFd stop_;
   util::UniqueFd listener_;
+  util::UniqueFd timer_;  // paces the sensors
   std::thread thread_;
 
   mutable std::mutex mutex_;  // guards the switch and the tables below against the API's readers
@@ -103,11 +110,13 @@ class IoPlane {
   ChannelRouter router_;
   std::map<EndpointId, std::uint64_t> port_of_endpoint_;
   std::map<std::string, EndpointCounters> retired_channels_;
+  std::map<std::string, vdevices::sensors::PortMetrics> retired_sensors_;
   std::map<std::uint64_t, std::unique_ptr<Connection>> connections_;
   std::map<std::uint64_t, std::unique_ptr<LivePort>> ports_;
   std::map<SwitchPortId, std::uint64_t> port_of_switch_port_;
   std::map<std::string, SwitchPortCounters> retired_;  // ports whose VMM left, by name
   std::uint64_t next_id_ = 1;
+  std::size_t sensors_live_ = 0;
   std::vector<util::UniqueFd> pending_links_;  // links opened by open_link() before the thread picks them up
   std::vector<std::uint8_t> frame_;
   std::vector<SwitchPortId> egress_;

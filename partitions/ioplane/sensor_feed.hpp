@@ -1,0 +1,52 @@
+// SensorFeed: one of the tile's sensors feeding a partition's console port: it pulls samples from
+// the sensor's source up to the current virtual time, moves the stream's bytes into the port, and
+// hands the guest's commands (rate requests) to the sensor.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "port/port_endpoint.hpp"
+#include "sensors/sensor_model.hpp"
+#include "sensors/sensor_port.hpp"
+
+namespace tilehv::ioplane {
+
+// Where a sensor's samples come from: a seeded synthetic model (the default), a recorded trace, or
+// the host's own sensor through Linux IIO.
+struct PlaneSensor {
+  vdevices::sensors::SensorSpec spec;
+  std::uint64_t seed = 1;
+  std::uint64_t day_ns = 86'400'000'000'000;  // synthetic: length of the diurnal cycle
+  std::filesystem::path trace;                // replay this trace instead
+  bool iio = false;                           // read the host's IIO device instead
+  std::filesystem::path iio_root = "/sys/bus/iio/devices";
+};
+
+class SensorFeed {
+ public:
+  [[nodiscard]] static tl::expected<std::unique_ptr<SensorFeed>, std::string> create(const PlaneSensor& config);
+
+  [[nodiscard]] std::string port_name() const { return port_->port_name(); }
+  // Samples up to `now_ns` of virtual time, then as many stream bytes as the port takes.
+  [[nodiscard]] tl::expected<void, std::string> pump(vdevices::port::PortEndpoint& endpoint, std::uint64_t now_ns);
+  // The guest's bytes (commands) from the port, then the replies.
+  [[nodiscard]] tl::expected<void, std::string> take_input(vdevices::port::PortEndpoint& endpoint, std::uint64_t now_ns);
+  [[nodiscard]] const vdevices::sensors::PortMetrics& metrics() const noexcept { return port_->metrics(); }
+
+ private:
+  explicit SensorFeed(std::unique_ptr<vdevices::sensors::SensorPort> port) : port_(std::move(port)) {}
+  [[nodiscard]] tl::expected<void, std::string> flush(vdevices::port::PortEndpoint& endpoint);
+
+  std::unique_ptr<vdevices::sensors::SensorPort> port_;
+  std::vector<std::uint8_t> unsent_;  // stream bytes read from the sensor that the port had no room for
+  std::vector<std::uint8_t> unread_;  // guest bytes the sensor has not consumed yet
+  std::vector<std::uint8_t> buffer_;
+};
+
+}  // namespace tilehv::ioplane
