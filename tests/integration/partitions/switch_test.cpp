@@ -108,6 +108,23 @@ TEST_F(SwitchTest, DisallowedPartitionIsCutOffAndCountedWhileOthersTalk) {
   EXPECT_EQ(c.tx_frames, 0U) << "nothing reached c";
 }
 
+TEST_F(SwitchTest, HostilePartitionOnTheSwitchLeavesItsNeighboursUnharmed) {
+  TILEHV_REQUIRE_KVM();
+  // c attacks its own virtqueues while a and b exchange datagrams over the same switch.
+  start_plane({{"a.eth0", mac(1), 1500, {}}, {"b.eth0", mac(2), 1500, {}}, {"c.eth0", mac(3), 1500, {}}});
+  auto attacker = launch({TILEHV_BINARY, "run", "--kernel", testing::guest_kernel("virtq-attack"), "--rng-seed", "3", "--net",
+                          "port:c.eth0", "--plane", socket_path(), "--timeout", "60"});
+  auto pong = launch(partition("udp-pingpong", "a.eth0", "role=pong ip=10.0.0.1 peer=10.0.0.2 count=100"));
+  auto ping = launch(partition("udp-pingpong", "b.eth0", "role=ping ip=10.0.0.2 peer=10.0.0.1 count=100 size=64"));
+  const auto ping_result = ping.get();
+  const auto pong_result = pong.get();
+  const auto attack = attacker.get();
+  EXPECT_NE(attack.out.find("virtq-attack: 12/12 attacks contained, device serves again"), std::string::npos) << attack.describe();
+  EXPECT_NE(ping_result.out.find("udp-pingpong: 100 rounds, 64 B, 0 mismatches"), std::string::npos) << ping_result.describe();
+  EXPECT_NE(pong_result.out.find("udp-pingpong: echoed 100"), std::string::npos) << pong_result.describe();
+  for (auto d : counters("a.eth0").drops) EXPECT_EQ(d, 0U) << describe_port("a.eth0");
+}
+
 TEST_F(SwitchTest, RefusedPortEndsTheVmmWithTheReason) {
   TILEHV_REQUIRE_KVM();
   start_plane({{"a.eth0", mac(1), 1500, {}}});
