@@ -15,6 +15,16 @@ std::optional<EndpointId> ChannelRouter::add_endpoint(const std::string& name, s
   return id;
 }
 
+std::optional<EndpointId> ChannelRouter::add_host_endpoint() {
+  if (by_cid_.contains(vsock::kHostCid) || find(kHostName)) return std::nullopt;
+  EndpointId id = 0;
+  while (id < endpoints_.size() && endpoints_[id].present) ++id;
+  if (id == endpoints_.size()) endpoints_.emplace_back();
+  endpoints_[id] = Endpoint{kHostName, vsock::kHostCid, {}, true};
+  by_cid_[vsock::kHostCid] = id;
+  return id;
+}
+
 void ChannelRouter::remove_endpoint(EndpointId endpoint) {
   if (endpoint >= endpoints_.size() || !endpoints_[endpoint].present) return;
   by_cid_.erase(endpoints_[endpoint].cid);

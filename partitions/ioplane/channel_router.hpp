@@ -44,6 +44,9 @@ class ChannelRouter {
 
   // nullopt if the name or CID is taken, or the CID is reserved (0-2).
   [[nodiscard]] std::optional<EndpointId> add_endpoint(const std::string& name, std::uint64_t cid);
+  // The tile itself, CID 2, named kHostName in channel declarations.
+  static constexpr const char* kHostName = "host";
+  [[nodiscard]] std::optional<EndpointId> add_host_endpoint();
   void remove_endpoint(EndpointId endpoint);
   void set_channels(std::vector<ChannelDeclaration> channels) { channels_ = std::move(channels); }
 

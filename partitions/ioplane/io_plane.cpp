@@ -63,6 +63,11 @@ IoPlane::IoPlane(PlaneConfig config) : config_(std::move(config)), router_(confi
 tl::expected<std::unique_ptr<IoPlane>, std::string> IoPlane::create(PlaneConfig config) {
   std::unique_ptr<IoPlane> plane(new IoPlane(std::move(config)));
   plane->frame_.resize(std::max(plane->config_.ring.max_message, vdevices::VirtioVsock::kPortConfig.max_message));
+  auto host = HostChannel::create();
+  auto host_endpoint = plane->router_.add_host_endpoint();
+  if (!host || !host_endpoint) return tl::unexpected(std::string("cannot create the host's channel endpoint"));
+  plane->host_.emplace(std::move(*host));
+  plane->host_endpoint_ = *host_endpoint;
   if (auto started = plane->start(); !started) return tl::unexpected(started.error());
   return plane;
 }
@@ -265,16 +270,13 @@ void IoPlane::grant(Connection& connection, std::uint64_t connection_id, const v
   connection.ports.push_back(port_id);
   if (net != nullptr) port_of_switch_port_[switch_port] = port_id;
   if (channel != nullptr) port_of_endpoint_[endpoint_id] = port_id;
-  if (kind == LivePort::Kind::kSensor && !sensors_live_++) {
-    const itimerspec every{{0, kSensorTickNs}, {0, kSensorTickNs}};
-    ::timerfd_settime(timer_.get(), 0, &every, nullptr);
-  }
   // The plane sleeps on the port from now on: tell the device side to wake it.
   if (!live->endpoint.prepare_to_sleep()) {
     const std::uint64_t one = 1;
     (void)!::write(live->endpoint.wake_fd(), &one, sizeof one);
   }
   ports_.emplace(port_id, std::move(live));
+  update_timer();
 }
 
 void IoPlane::close_connection(std::uint64_t id) {
@@ -289,10 +291,6 @@ void IoPlane::remove_port(std::uint64_t port_id) {
   if (p == ports_.end()) return;
   if (p->second->kind == LivePort::Kind::kSensor) {
     retired_sensors_[p->second->name] = p->second->feed->metrics();
-    if (--sensors_live_ == 0) {
-      const itimerspec stop{};
-      ::timerfd_settime(timer_.get(), 0, &stop, nullptr);  // an idle tile does not wake for nothing
-    }
   } else if (p->second->kind == LivePort::Kind::kChannel) {
     if (const EndpointCounters* last = router_.counters(p->second->endpoint_id)) retired_channels_[p->second->name] = *last;
     router_.remove_endpoint(p->second->endpoint_id);
@@ -303,6 +301,50 @@ void IoPlane::remove_port(std::uint64_t port_id) {
     port_of_switch_port_.erase(p->second->switch_port);
   }
   ports_.erase(p);  // closing the wake fd removes it from the epoll set
+  update_timer();
+}
+
+void IoPlane::update_timer() {
+  // Sensors are paced by the timer, and the host's channel end measures its timeouts in its ticks;
+  // with neither attached an idle tile does not wake for nothing.
+  bool needed = false;
+  for (const auto& [id, port] : ports_) needed = needed || port->kind != LivePort::Kind::kNet;
+  if (needed == timer_armed_) return;
+  const itimerspec every{{0, kSensorTickNs}, {0, kSensorTickNs}};
+  const itimerspec stop{};
+  ::timerfd_settime(timer_.get(), 0, needed ? &every : &stop, nullptr);
+  timer_armed_ = needed;
+}
+
+void IoPlane::flush_host_channel() {
+  while (host_->has_outgoing()) {
+    auto packet = host_->next_outgoing();
+    if (!packet) break;
+    const RouteDecision decision = router_.route(host_endpoint_, *packet);
+    if (decision.kind == RouteDecision::Kind::kReset) {
+      // Nobody may be reached there: the host's end learns it as a partition would.
+      const auto reset = vdevices::vsock::reset_for(vdevices::vsock::read_header(*packet));
+      host_->receive({reinterpret_cast<const std::uint8_t*>(&reset), sizeof reset});
+      continue;
+    }
+    if (decision.kind != RouteDecision::Kind::kDeliver) continue;
+    auto to = port_of_endpoint_.find(decision.to);
+    if (to == port_of_endpoint_.end()) continue;
+    auto sent = ports_.at(to->second)->endpoint.send(*packet);
+    if (!sent) {
+      cut_off(to->second, sent.error().message);
+    } else if (*sent == vdevices::port::PushResult::kPushed) {
+      router_.delivered(decision.to);
+    } else {
+      router_.no_room(decision.to);
+    }
+  }
+}
+
+void IoPlane::with_host_channel(const std::function<void(HostChannel&)>& use) {
+  std::lock_guard lock(mutex_);
+  use(*host_);
+  flush_host_channel();
 }
 
 void IoPlane::cut_off(std::uint64_t port_id, const std::string& why) {
@@ -368,6 +410,12 @@ bool IoPlane::route_packet(std::uint64_t id, LivePort& in, std::span<const std::
     }
     return true;
   }
+  if (decision.to == host_endpoint_) {
+    router_.delivered(decision.to);
+    host_->receive(packet);
+    flush_host_channel();
+    return true;
+  }
   auto other_id = port_of_endpoint_.find(decision.to);
   if (other_id == port_of_endpoint_.end()) return true;
   auto sent = ports_.at(other_id->second)->endpoint.send(packet);
@@ -397,6 +445,8 @@ void IoPlane::tick() {
     if (port->kind == LivePort::Kind::kSensor) sensors.push_back(id);
   }
   for (std::uint64_t id : sensors) serve_sensor(id, *ports_.at(id));
+  host_->tick();
+  flush_host_channel();
 }
 
 std::optional<vdevices::sensors::PortMetrics> IoPlane::sensor_counters(const std::string& port) const {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -18,6 +19,7 @@
 #include <tl/expected.hpp>
 
 #include "ioplane/channel_router.hpp"
+#include "ioplane/host_channel.hpp"
 #include "ioplane/l2_switch.hpp"
 #include "ioplane/sensor_feed.hpp"
 #include "port/plane_link.hpp"
@@ -72,6 +74,9 @@ class IoPlane {
   [[nodiscard]] std::optional<SwitchPortCounters> counters(const std::string& port) const;
   // Counters of a channel port (live, or the last values after its VMM left).
   [[nodiscard]] std::optional<EndpointCounters> channel_counters(const std::string& port) const;
+  // The tile's own end of its channels (CID 2, "host" in channel declarations): `use` runs on the
+  // caller's thread with the plane held still; packets it leaves to send go out when it returns.
+  void with_host_channel(const std::function<void(HostChannel&)>& use);
   // Counters of a sensor's port (live, or the last values after its VMM left).
   [[nodiscard]] std::optional<vdevices::sensors::PortMetrics> sensor_counters(const std::string& port) const;
   // The allow-list of a port, now and for later grants.
@@ -95,6 +100,8 @@ class IoPlane {
   void cut_off(std::uint64_t port_id, const std::string& why);
   void remove_port(std::uint64_t port_id);
   void tick();
+  void flush_host_channel();
+  void update_timer();
   void serve_sensor(std::uint64_t id, LivePort& port);
   [[nodiscard]] bool watch(int fd, std::uint64_t token);
 
@@ -108,6 +115,8 @@ class IoPlane {
   mutable std::mutex mutex_;  // guards the switch and the tables below against the API's readers
   L2Switch switch_;
   ChannelRouter router_;
+  std::optional<HostChannel> host_;
+  EndpointId host_endpoint_ = 0;
   std::map<EndpointId, std::uint64_t> port_of_endpoint_;
   std::map<std::string, EndpointCounters> retired_channels_;
   std::map<std::string, vdevices::sensors::PortMetrics> retired_sensors_;
@@ -116,7 +125,7 @@ class IoPlane {
   std::map<SwitchPortId, std::uint64_t> port_of_switch_port_;
   std::map<std::string, SwitchPortCounters> retired_;  // ports whose VMM left, by name
   std::uint64_t next_id_ = 1;
-  std::size_t sensors_live_ = 0;
+  bool timer_armed_ = false;
   std::vector<util::UniqueFd> pending_links_;  // links opened by open_link() before the thread picks them up
   std::vector<std::uint8_t> frame_;
   std::vector<SwitchPortId> egress_;

@@ -1,6 +1,7 @@
 // Integration tests for channels: real tilehv processes with virtio-vsock devices on channel ports of
 // an I/O plane hosted by the test process, running the SDK's channel-echo kernel.
 #include <future>
+#include <thread>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -95,6 +96,83 @@ TEST_F(ChannelTest, UndeclaredPortOfADeclaredPeerIsRefused) {
   server.get();
   EXPECT_EQ(client.status, 3) << client.describe();
   EXPECT_GT(counters("client.vsock").refused, 0U);
+}
+
+// Runs `step` against the plane's host channel every few milliseconds until `done` holds or the
+// deadline passes.
+template <typename Step, typename Done>
+void drive_host(ioplane::IoPlane& plane, Step step, Done done, std::chrono::seconds limit = std::chrono::seconds(60)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    plane.with_host_channel(step);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+TEST_F(ChannelTest, PartitionReachesTheHostAlongADeclaredChannel) {
+  TILEHV_REQUIRE_KVM();
+  start_plane({{"client.vsock", ioplane::ChannelRouter::kHostName, 9000}});
+  plane_->with_host_channel([](ioplane::HostChannel& host) { ASSERT_TRUE(host.listen(9000)); });
+  auto client = launch(partition("client.vsock", "role=client cid=2 port=9000 count=50 size=128"));
+  std::vector<ioplane::ConnectionId> connections;
+  std::uint64_t echoed = 0;
+  drive_host(
+      *plane_,
+      [&](ioplane::HostChannel& host) {
+        while (auto id = host.accept()) connections.push_back(*id);
+        for (const auto& id : connections) {
+          std::uint8_t buffer[4096];
+          auto n = host.read(id, buffer);
+          if (n && *n > 0) {
+            auto sent = host.send(id, std::span<const std::uint8_t>(buffer, *n));
+            if (sent) echoed += *sent;
+          }
+        }
+      },
+      [&] { return client.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
+  const auto c = client.get();
+  ASSERT_TRUE(c.exited && c.status == 0) << c.describe();
+  EXPECT_NE(c.out.find("channel-echo: 50 round trips, 128 B, 0 mismatches"), std::string::npos) << c.describe();
+  EXPECT_EQ(echoed, 50U * 128U);
+}
+
+TEST_F(ChannelTest, HostReachesAPartitionAndUndeclaredHostPortsAreRefused) {
+  TILEHV_REQUIRE_KVM();
+  start_plane({{ioplane::ChannelRouter::kHostName, "server.vsock", 5000}});
+  auto server = launch(partition("server.vsock", "role=server port=5000 wait_ms=20000"));
+  std::optional<ioplane::ConnectionId> connection;
+  std::optional<ioplane::ConnectionId> undeclared;
+  std::string received;
+  const std::string message = "hello from the tile";
+  bool sent = false;
+  drive_host(
+      *plane_,
+      [&](ioplane::HostChannel& host) {
+        if (!connection) {
+          auto id = host.connect(3, 5000);
+          if (id) connection = *id;
+          auto other = host.connect(3, 5001);
+          if (other) undeclared = *other;
+          return;
+        }
+        if (host.state(*connection) == ioplane::ConnectionState::kRefused) connection.reset();  // not listening yet
+        if (!connection || host.state(*connection) != ioplane::ConnectionState::kConnected) return;
+        if (!sent) {
+          sent = host.send(*connection, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(message.data()), message.size())).has_value();
+        }
+        std::uint8_t buffer[256];
+        auto n = host.read(*connection, buffer);
+        if (n) received.append(reinterpret_cast<const char*>(buffer), *n);
+        if (received.size() == message.size()) (void)host.close(*connection);
+      },
+      [&] { return received.size() >= message.size(); });
+  EXPECT_EQ(received, message);
+  plane_->with_host_channel([&](ioplane::HostChannel& host) {
+    ASSERT_TRUE(undeclared.has_value());
+    EXPECT_NE(host.state(*undeclared), ioplane::ConnectionState::kConnected) << "5001 is not a declared port";
+  });
+  const auto s = server.get();
+  EXPECT_NE(s.out.find("channel-echo: served 1 connections"), std::string::npos) << s.describe();
 }
 
 }  // namespace
