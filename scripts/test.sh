@@ -26,7 +26,8 @@ ctest --test-dir "$TILEHV_ROOT/build" --output-on-failure --parallel "$(nproc)" 
 
 echo "==> build (AddressSanitizer + UndefinedBehaviorSanitizer)"
 tilehv_build "$TILEHV_ROOT/build-asan" -DTILEHV_SANITIZE=ON -DTILEHV_BUILD_BENCHMARKS=OFF \
-  -- tilehv unit_hypervisor unit_vdevices integration_hostile_images integration_hostile_guests
+  -- tilehv unit_hypervisor unit_vdevices unit_partitions integration_hostile_images integration_hostile_guests \
+  integration_partitions
 echo "==> unit tests and hostile inputs under the sanitizers"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$TILEHV_ROOT/build-asan" --output-on-failure --parallel "$(nproc)" --timeout 300 \

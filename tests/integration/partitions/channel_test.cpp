@@ -155,7 +155,9 @@ TEST_F(ChannelTest, HostReachesAPartitionAndUndeclaredHostPortsAreRefused) {
           if (other) undeclared = *other;
           return;
         }
-        if (host.state(*connection) == ioplane::ConnectionState::kRefused) connection.reset();  // not listening yet
+        // Refused or timed out: the partition is not listening yet; try again.
+        const auto state = host.state(*connection);
+        if (state != ioplane::ConnectionState::kConnecting && state != ioplane::ConnectionState::kConnected) connection.reset();
         if (!connection || host.state(*connection) != ioplane::ConnectionState::kConnected) return;
         if (!sent) {
           sent = host.send(*connection, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(message.data()), message.size())).has_value();

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <numeric>
 #include <vector>
@@ -49,7 +50,7 @@ TEST_F(MessageRingTest, CarriesMessagesInOrderAcrossTheWrap) {
     auto got = rx.pop(out);
     ASSERT_TRUE(got && got->has_value()) << i;
     ASSERT_EQ(**got, m.size());
-    ASSERT_EQ(std::memcmp(out.data(), m.data(), m.size()), 0);
+    ASSERT_TRUE(std::equal(m.begin(), m.end(), out.begin()));
   }
   EXPECT_FALSE(rx.pop(out)->has_value());
 }
