@@ -15,7 +15,7 @@ tilehv_install_deps
 build="$TILEHV_ROOT/build"
 echo "==> building"
 cmake -S "$TILEHV_ROOT" -B "$build" -G Ninja -DTILEHV_BUILD_BENCHMARKS=ON >/dev/null
-cmake --build "$build" --parallel "$(nproc)" --target tilehv guest-kernels bench_hypervisor tilehv-floor tilehv-bench-boot
+cmake --build "$build" --parallel "$(nproc)" --target tilehv guest-kernels bench_hypervisor tilehv-floor tilehv-bench-boot tilehv-bench-net tilehv-bench-channel-path
 results="$build/bench-results"
 mkdir -p "$results"
 
@@ -41,3 +41,13 @@ pio_ratio() {
       a / 100, b / 100, a / b }'
 }
 pio_ratio | tee "$results/pio_ratio.txt"
+
+echo
+echo "==> partitions' I/O: datagrams/s and round trips against QEMU's socket netdev, channel round trips"
+echo "    against an eventfd floor with as many wakeups, sensor samples delivered"
+"$build/tests/bench/tilehv-bench-net" --runs "$(( runs < 5 ? runs : 5 ))" --tilehv "$build/hypervisor/tilehv" \
+  --qemu "$(command -v qemu-system-x86_64)" --guest-dir "$build/guest" | tee "$results/io.md" || true
+
+echo
+echo "==> channel data path without guest code (device, port, plane, router) against the eventfd floor"
+"$build/tests/bench/tilehv-bench-channel-path" 5 | tee "$results/channel_path.md" || true

@@ -27,6 +27,9 @@ class FrameBackend {
   // Before the device waits: false if a frame arrived meanwhile (look again instead of waiting).
   [[nodiscard]] virtual bool prepare_to_sleep() noexcept = 0;
   [[nodiscard]] virtual int wake_fd() const noexcept = 0;
+  // The device starts listening: from now on the backend must wake it for frames (or wake it now if
+  // some are already waiting).
+  virtual void arm() noexcept = 0;
   virtual void consume_wake() noexcept = 0;
   [[nodiscard]] virtual std::uint32_t max_frame() const noexcept = 0;
   // What the backend is, for reports ("switch port eth0", "tap tap0").

@@ -30,6 +30,7 @@ class PortFrameBackend final : public FrameBackend {
   }
   [[nodiscard]] bool prepare_to_sleep() noexcept override { return endpoint_.prepare_to_sleep(); }
   [[nodiscard]] int wake_fd() const noexcept override { return endpoint_.wake_fd(); }
+  void arm() noexcept override { endpoint_.arm(); }
   void consume_wake() noexcept override { endpoint_.consume_wake(); }
   [[nodiscard]] std::uint32_t max_frame() const noexcept override { return endpoint_.max_message(); }
   [[nodiscard]] std::string describe() const override { return "switch port " + name_; }

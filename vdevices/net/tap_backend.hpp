@@ -24,6 +24,9 @@ class TapBackend final : public FrameBackend {
   // The TAP fd is watched edge-triggered and drained until EAGAIN, so no sleep protocol is needed.
   [[nodiscard]] bool prepare_to_sleep() noexcept override { return true; }
   [[nodiscard]] int wake_fd() const noexcept override { return fd_.get(); }
+  // Frames that queued before the device listened raised no new edge: a readable TAP stays readable,
+  // so the device's first look (the driver's receive kick) finds them.
+  void arm() noexcept override {}
   void consume_wake() noexcept override {}
   [[nodiscard]] std::uint32_t max_frame() const noexcept override { return kMaxFrame; }
   [[nodiscard]] std::string describe() const override { return "tap " + name_; }

@@ -66,8 +66,9 @@ tl::expected<void, std::string> VirtioNet::activate(virtio::ActiveQueues queues,
     tx_ = std::move(tx);
     interrupt_ = &interrupt;
   }
-  // Frames may have waited in the backend while the driver was setting up.
-  backend_.consume_wake();
+  // Frames may have waited in the backend while the driver was setting up: the device looks at them
+  // on its worker's next turn, and is woken for every later one.
+  backend_.arm();
   return {};
 }
 

@@ -142,6 +142,11 @@ void PortEndpoint::consume_wake() const noexcept {
   (void)!::read(fds_.own_wake.get(), &value, sizeof value);
 }
 
+void PortEndpoint::wake_self() const noexcept {
+  const std::uint64_t one = 1;
+  (void)!::write(fds_.own_wake.get(), &one, sizeof one);
+}
+
 void PortEndpoint::wake_peer() const noexcept {
   const std::uint64_t one = 1;
   (void)!::write(fds_.peer_wake.get(), &one, sizeof one);

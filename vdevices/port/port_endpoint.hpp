@@ -72,6 +72,13 @@ class PortEndpoint {
   void consume_wake() const noexcept;
   // Wakes the peer unconditionally (after a restore, or to make it look at the rings again).
   void wake_peer() const noexcept;
+  // Makes this side's own wake fd readable, so that its owner looks at the rings on its next turn.
+  void wake_self() const noexcept;
+  // Asks the peer to wake this side for its next message; if one is already waiting, wakes this side
+  // now. For an owner that starts listening (a device being activated).
+  void arm() noexcept {
+    if (!prepare_to_sleep()) wake_self();
+  }
 
   [[nodiscard]] int wake_fd() const noexcept { return fds_.own_wake.get(); }
   [[nodiscard]] std::uint32_t max_message() const noexcept { return outbound_.max_message(); }

@@ -40,6 +40,9 @@ tl::expected<void, std::string> VirtioVsock::activate(virtio::ActiveQueues queue
   tx_ = std::move(tx);
   event_ = std::move(event);
   interrupt_ = &interrupt;
+  // Packets may have waited in the port: the device looks at them on its worker's next turn, and is
+  // woken for every later one.
+  port_.arm();
   return {};
 }
 

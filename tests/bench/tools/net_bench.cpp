@@ -1,4 +1,5 @@
-// tilehv-bench-net: partition-to-partition networking, tilehv against QEMU, alternating runs.
+// tilehv-bench-net: the partitions' I/O paths: networking against QEMU, channel round trips against an
+// eventfd floor with as many wakeups, and sensor samples delivered.
 //
 // tilehv: two partitions on ports of an I/O plane hosted by this process (as the tile daemon hosts
 // it), joined by the L2 switch. QEMU: two microvm guests with virtio-net joined by QEMU's socket
@@ -6,7 +7,9 @@
 // and 1500 B) and udp-pingpong (round-trip latency at 64 B). Reports medians and the ratios the
 // targets are stated in.
 #include <netinet/in.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -95,6 +98,40 @@ double rtt_p50(const ProcessResult& ping) {
   return std::regex_search(ping.out, m, re) ? std::stod(m[1]) : 0;
 }
 
+// The floor for one channel round trip: a token passed around a ring of `hops` processes through
+// eventfds, each hop one cross-process wakeup, as many as the channel path has (guest kick to its
+// VMM's worker, worker to the plane, plane to the peer's worker, worker to the peer's vCPU, and back).
+// Returns the median round trip in microseconds.
+double eventfd_ring_floor_us(int hops, int rounds) {
+  std::vector<int> fds;
+  for (int i = 0; i < hops; ++i) fds.push_back(::eventfd(0, EFD_CLOEXEC));
+  std::vector<pid_t> children;
+  for (int i = 1; i < hops; ++i) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      for (int r = 0; r < rounds; ++r) {
+        std::uint64_t v = 0;
+        if (::read(fds[static_cast<std::size_t>(i)], &v, sizeof v) != sizeof v) _exit(1);
+        const std::uint64_t one = 1;
+        if (::write(fds[static_cast<std::size_t>((i + 1) % hops)], &one, sizeof one) != sizeof one) _exit(1);
+      }
+      _exit(0);
+    }
+    children.push_back(pid);
+  }
+  std::vector<double> samples;
+  for (int r = 0; r < rounds; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::uint64_t one = 1;
+    std::uint64_t v = 0;
+    if (::write(fds[1 % hops], &one, sizeof one) != sizeof one || ::read(fds[0], &v, sizeof v) != sizeof v) break;
+    samples.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+  }
+  for (pid_t pid : children) ::waitpid(pid, nullptr, 0);
+  for (int fd : fds) ::close(fd);
+  return median(samples);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -145,6 +182,53 @@ int main(int argc, char** argv) {
   }
   ::unlink(socket.c_str());
 
+  // Channels: channel-echo across two partitions, and the floor with the same number of wakeups.
+  const std::string channel_socket = socket + ".ch";
+  tilehv::ioplane::PlaneConfig channel_config;
+  channel_config.vsock_ports = {{"server", 3}, {"client", 4}};
+  channel_config.channels = {{"client", "server", 5000}};
+  auto channel_plane = tilehv::ioplane::IoPlane::create(channel_config);
+  if (!channel_plane || !(*channel_plane)->listen(channel_socket)) return 1;
+  for (int run = 0; run < runs; ++run) {
+    const auto one = [&](const std::string& port, const std::string& cmdline) {
+      return std::vector<std::string>{g_opt["--tilehv"], "run", "--kernel", kernel("channel-echo"), "--vsock", "port:" + port,
+                                      "--plane", channel_socket, "--cmdline", cmdline, "--timeout", "120"};
+    };
+    const auto [server, client] = run_pair({one("server", "role=server port=5000"),
+                                            one("client", "role=client cid=3 port=5000 size=64 count=" + g_opt["--rounds"])});
+    const double rtt = rtt_p50(client);
+    if (rtt == 0) std::fprintf(stderr, "channel-echo failed:\n%s\n", client.describe().c_str());
+    results["vsock rtt"].push_back(rtt);
+    results["floor 8"].push_back(eventfd_ring_floor_us(8, 2000));
+    results["floor 4"].push_back(eventfd_ring_floor_us(4, 2000));
+  }
+  ::unlink(channel_socket.c_str());
+
+  // Sensors: a piezo sensor's vibration channel at its highest rate (10 kHz), read by sensor-logger.
+  const std::string sensor_socket = socket + ".se";
+  tilehv::ioplane::PlaneConfig sensor_config;
+  tilehv::ioplane::PlaneSensor piezo;
+  piezo.spec = tilehv::vdevices::sensors::SensorSpec{"piezo0", tilehv::vdevices::sensors::SensorKind::piezo, 4};
+  sensor_config.sensors = {piezo};
+  auto sensor_plane = tilehv::ioplane::IoPlane::create(sensor_config);
+  if (!sensor_plane || !(*sensor_plane)->listen(sensor_socket)) return 1;
+  for (int run = 0; run < runs; ++run) {
+    const auto r = run_process({g_opt["--tilehv"], "run", "--kernel", kernel("sensor-logger"), "--console-port", "sensor.piezo0",
+                                "--plane", sensor_socket, "--cmdline", "samples=1000000 ms=5000 rate=piezo0:vibration:10000000",
+                                "--timeout", "60"},
+                               tilehv::testing::with_limit(std::chrono::seconds(90)));
+    std::smatch m;
+    static const std::regex re(R"(piezo0\.vibration m/s\^2: n (\d+) .* first_ts (\d+) last_ts (\d+) dropped (\d+))");
+    if (!std::regex_search(r.out, m, re)) {
+      std::fprintf(stderr, "sensor-logger failed:\n%s\n", r.describe().c_str());
+      continue;
+    }
+    const double n = std::stod(m[1]), span_s = (std::stod(m[3]) - std::stod(m[2])) / 1e9;
+    results["sensor samples/s"].push_back(span_s > 0 ? n / span_s : 0);
+    results["sensor dropped"].push_back(std::stod(m[4]));
+  }
+  ::unlink(sensor_socket.c_str());
+
   std::printf("| measure (median of %d runs) | tilehv | QEMU | tilehv / QEMU |\n|---|---|---|---|\n", runs);
   for (const std::string size : {"64", "1472"}) {
     const double t = median(results["tilehv pps " + size]), q = median(results["qemu pps " + size]);
@@ -156,7 +240,14 @@ int main(int argc, char** argv) {
   }
   const double t = median(results["tilehv rtt"]), q = median(results["qemu rtt"]);
   std::printf("| UDP round trip p50, 64 B (us) | %.0f | %.0f | %.2f |\n", t, q, q > 0 ? t / q : 0);
+  const double v = median(results["vsock rtt"]), f8 = median(results["floor 8"]), f4 = median(results["floor 4"]);
+  std::printf("| channel round trip p50, 64 B (us) | %.0f | floor, 8 wakeups: %.0f; 4 cross-process wakeups: %.0f | %.2f of the 8-wakeup floor |\n",
+              v, f8, f4, f8 > 0 ? v / f8 : 0);
+  std::printf("| sensor samples/s delivered (piezo vibration at 10 kHz) | %.0f | dropped: %.0f | |\n",
+              median(results["sensor samples/s"]), median(results["sensor dropped"]));
   const double ratio64 = median(results["tilehv pps 64"]) / std::max(1.0, median(results["qemu pps 64"]));
   std::printf("\ntarget: datagrams/s at 64 B >= 2x QEMU: %.2fx %s\n", ratio64, ratio64 >= 2 ? "met" : "NOT met");
+  std::printf("target: channel round trip p50 <= 1.5x the floor: %.2fx %s\n", f8 > 0 ? v / f8 : 0,
+              f8 > 0 && v / f8 <= 1.5 ? "met" : "NOT met");
   return 0;
 }
