@@ -17,6 +17,13 @@ elseif(TILEHV_SANITIZE)
   # so) and fires inside libstdc++'s <regex>; the ordinary build keeps it as an error.
   target_compile_options(tilehv_host_flags INTERFACE
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -U_FORTIFY_SOURCE
-    $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
+    $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>
+    # Clang's -Wconversion also warns on sign changes, which GCC's does not; the GCC build defines the
+    # warning policy, the sanitizer build only adds instrumentation.
+    $<$<CXX_COMPILER_ID:Clang>:-Wno-sign-conversion>)
   target_link_options(tilehv_host_flags INTERFACE -fsanitize=address,undefined)
+  if(TILEHV_FUZZ_TARGETS)
+    # Coverage for libFuzzer as well: the same instrumented libraries serve the tests and the fuzzers.
+    target_compile_options(tilehv_host_flags INTERFACE -fsanitize=fuzzer-no-link)
+  endif()
 endif()

@@ -64,3 +64,26 @@ tilehv_kvm_problem() {
     echo "/dev/kvm is not accessible to $(id -un); add the user to the kvm group"
   fi
 }
+
+# The libFuzzer targets, in the order scripts/fuzz.sh and scripts/test.sh run them.
+TILEHV_FUZZ_TARGETS=(elf_image device_state split_queue mmio_transport message_ring virtio_net virtio_vsock
+  virtio_console sensor_trace)
+
+# Runs every fuzz target of build directory DIR for SECONDS each, from its seed corpus; new inputs go to
+# DIR/corpus/. Fails, naming the input, if a target crashes, leaks or times out.
+tilehv_run_fuzzers() {
+  local build seconds="$2" target work
+  build="$(cd "$1" && pwd)"
+  for target in "${TILEHV_FUZZ_TARGETS[@]}"; do
+    work="$build/corpus/$target"
+    mkdir -p "$work"
+    echo "==> fuzz_$target for ${seconds}s"
+    (cd "$build" && "$build/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -max_len=65536 \
+      -print_final_stats=1 "$work" "$TILEHV_ROOT/tests/fuzz/corpus/$target" 2>&1 |
+      grep -E "^(Done|stat::number_of_executed_units|INFO: Seed)|ERROR|SUMMARY" || true)
+    if ls "$build"/crash-* "$build"/leak-* "$build"/timeout-* >/dev/null 2>&1; then
+      echo "fuzz_$target found a failing input:" "$build"/crash-* "$build"/leak-* "$build"/timeout-* 2>/dev/null
+      return 1
+    fi
+  done
+}

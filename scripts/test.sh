@@ -24,14 +24,17 @@ tilehv_build "$TILEHV_ROOT/build"
 echo "==> unit and integration tests"
 ctest --test-dir "$TILEHV_ROOT/build" --output-on-failure --parallel "$(nproc)" --timeout 300 "${exclude[@]}"
 
-echo "==> build (AddressSanitizer + UndefinedBehaviorSanitizer)"
-tilehv_build "$TILEHV_ROOT/build-asan" -DTILEHV_SANITIZE=ON -DTILEHV_BUILD_BENCHMARKS=OFF \
+echo "==> build (clang: AddressSanitizer + UndefinedBehaviorSanitizer, and the libFuzzer targets)"
+# One instrumented build serves the sanitizer tests and the fuzzers; it uses the guest kernels built above.
+sanitize="$TILEHV_ROOT/build-sanitize"
+CC=clang CXX=clang++ tilehv_build "$sanitize" -DTILEHV_SANITIZE=ON -DTILEHV_FUZZ_TARGETS=ON \
+  -DTILEHV_BUILD_BENCHMARKS=OFF -DTILEHV_GUEST_KERNELS_FROM="$TILEHV_ROOT/build/guest" \
   -- tilehv unit_hypervisor unit_vdevices unit_partitions integration_hostile_images integration_hostile_guests \
-  integration_partitions
+  integration_partitions "${TILEHV_FUZZ_TARGETS[@]/#/fuzz_}"
 echo "==> unit tests and hostile inputs under the sanitizers"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir "$TILEHV_ROOT/build-asan" --output-on-failure --parallel "$(nproc)" --timeout 300 \
+  ctest --test-dir "$sanitize" --output-on-failure --parallel "$(nproc)" --timeout 300 \
   -L sanitize "${exclude[@]}"
 echo "==> fuzzing: each libFuzzer target for ${TILEHV_FUZZ_SECONDS:-20}s (scripts/fuzz.sh runs longer)"
-"$TILEHV_ROOT/scripts/fuzz.sh" "${TILEHV_FUZZ_SECONDS:-20}"
+tilehv_run_fuzzers "$sanitize" "${TILEHV_FUZZ_SECONDS:-20}"
 echo "==> all tests passed"

@@ -96,7 +96,6 @@ tl::expected<void, std::string> VirtioNet::backend_ready() noexcept {
 
 tl::expected<void, std::string> VirtioNet::serve(bool tx, bool rx) noexcept {
   virtio::VirtioInterrupt* signal = nullptr;
-  tl::expected<void, std::string> result;
   try {
     std::lock_guard lock(mutex_);
     if (!rx_ || !tx_) return {};
@@ -117,7 +116,7 @@ tl::expected<void, std::string> VirtioNet::serve(bool tx, bool rx) noexcept {
   }
   // Outside the device lock (see VirtioDevice).
   if (signal != nullptr) signal->used_buffers();
-  return result;
+  return {};
 }
 
 bool VirtioNet::prepare_frame(std::vector<std::uint8_t>& packet) {

@@ -148,16 +148,22 @@ TEST_F(ChannelTest, HostReachesAPartitionAndUndeclaredHostPortsAreRefused) {
   drive_host(
       *plane_,
       [&](ioplane::HostChannel& host) {
+        if (!undeclared) {
+          auto other = host.connect(3, 5001);
+          if (other) undeclared = *other;
+        }
         if (!connection) {
           auto id = host.connect(3, 5000);
           if (id) connection = *id;
-          auto other = host.connect(3, 5001);
-          if (other) undeclared = *other;
           return;
         }
-        // Refused or timed out: the partition is not listening yet; try again.
+        // Refused or timed out: the partition is not listening yet. Give the slot back and try again.
         const auto state = host.state(*connection);
-        if (state != ioplane::ConnectionState::kConnecting && state != ioplane::ConnectionState::kConnected) connection.reset();
+        if (state != ioplane::ConnectionState::kConnecting && state != ioplane::ConnectionState::kConnected) {
+          (void)host.close(*connection);
+          connection.reset();
+          return;
+        }
         if (!connection || host.state(*connection) != ioplane::ConnectionState::kConnected) return;
         if (!sent) {
           sent = host.send(*connection, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(message.data()), message.size())).has_value();

@@ -34,7 +34,7 @@ std::vector<std::uint8_t> ethernet_frame(std::size_t size, std::uint8_t seed) {
   std::vector<std::uint8_t> f(size);
   std::iota(f.begin(), f.end(), seed);
   const std::uint8_t header[14] = {0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00};
-  std::memcpy(f.data(), header, sizeof header);
+  std::memcpy(f.data(), header, std::min(sizeof header, size));
   return f;
 }
 
@@ -164,7 +164,7 @@ TEST_F(VirtioNetTest, ChecksumOffloadIsCompletedBeforeTheFrameLeaves) {
   ASSERT_EQ(sent.size(), f.size());
   // The receiver's check: the pseudo-header sum plus the segment with its checksum gives 0xffff.
   std::uint32_t sum = 0x1234;
-  for (std::size_t i = udp; i + 1 < sent.size(); i += 2) sum += (sent[i] << 8) | sent[i + 1];
+  for (std::size_t i = udp; i + 1 < sent.size(); i += 2) sum += static_cast<std::uint32_t>((sent[i] << 8) | sent[i + 1]);
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   EXPECT_EQ(sum, 0xffffU);
 }

@@ -47,7 +47,6 @@ inline std::vector<Sample> samples_of(std::string_view text) {
   std::vector<Sample> out;
   for (const std::string& line : lines_of(text)) {
     if (line.empty() || line[0] == '#') continue;
-    Sample s;
     unsigned long long seq = 0, ts = 0;
     unsigned ch = 0;
     long long value = 0;
