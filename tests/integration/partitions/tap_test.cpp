@@ -20,7 +20,9 @@
 namespace tilehv {
 namespace {
 
-constexpr const char* kTap = "tilehvt0";
+// A name of this process's own: tests run in parallel, and another test's set-up must not delete the
+// interface this one uses.
+const std::string kTap = "tilehvt" + std::to_string(::getpid() % 100000);
 
 bool run(const std::string& command) { return std::system(command.c_str()) == 0; }
 
@@ -30,12 +32,12 @@ class TapTest : public ::testing::Test {
     if (::geteuid() != 0 || ::access("/dev/net/tun", R_OK | W_OK) != 0) {
       GTEST_SKIP() << "creating a TAP interface needs root and /dev/net/tun";
     }
-    run(std::string("ip link del ") + kTap + " 2>/dev/null");
-    ASSERT_TRUE(run(std::string("ip tuntap add dev ") + kTap + " mode tap"));
-    ASSERT_TRUE(run(std::string("ip addr add 10.231.0.1/24 dev ") + kTap));
-    ASSERT_TRUE(run(std::string("ip link set ") + kTap + " up"));
+    run("ip link del " + kTap + " 2>/dev/null");
+    ASSERT_TRUE(run("ip tuntap add dev " + kTap + " mode tap"));
+    ASSERT_TRUE(run("ip addr add 10.231.0.1/24 dev " + kTap));
+    ASSERT_TRUE(run("ip link set " + kTap + " up"));
   }
-  void TearDown() override { run(std::string("ip link del ") + kTap + " 2>/dev/null"); }
+  void TearDown() override { run("ip link del " + kTap + " 2>/dev/null"); }
 };
 
 TEST_F(TapTest, GuestTalksUdpWithTheHostStack) {
@@ -73,7 +75,7 @@ TEST_F(TapTest, GuestTalksUdpWithTheHostStack) {
   EXPECT_EQ(echoed.load(), 100);
 }
 
-TEST_F(TapTest, BadTapOptionsAreUsageErrors) {
+TEST(TapOptions, BadTapOptionsAreUsageErrors) {
   const auto r = testing::run_process({TILEHV_BINARY, "run", "--kernel", testing::guest_kernel("udp-pingpong"), "--net",
                                        std::string("tap:") + kTap + ",mac=01:00:00:00:00:01"});
   ASSERT_TRUE(r.exited) << r.describe();
