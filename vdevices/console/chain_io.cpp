@@ -19,35 +19,6 @@ tl::expected<std::span<std::uint8_t>, std::string> view(const memory::GuestMemor
 
 }  // namespace
 
-tl::expected<std::size_t, std::string> gather(const memory::GuestMemory& memory, const virtio::DescriptorChain& chain,
-                                              std::span<std::uint8_t> out) {
-  std::size_t done = 0;
-  for (const virtio::Buffer& b : chain.buffers) {
-    if (b.device_writable || done == out.size()) break;  // readable buffers come first (spec 2.7.4.2)
-    const std::size_t n = std::min<std::size_t>(b.length, out.size() - done);
-    auto src = view(memory, b, 0, n);
-    if (!src) return tl::unexpected(src.error());
-    std::memcpy(out.data() + done, src->data(), n);
-    done += n;
-  }
-  return done;
-}
-
-tl::expected<std::size_t, std::string> scatter(const memory::GuestMemory& memory, const virtio::DescriptorChain& chain,
-                                               std::span<const std::uint8_t> in) {
-  std::size_t done = 0;
-  for (const virtio::Buffer& b : chain.buffers) {
-    if (!b.device_writable) continue;
-    if (done == in.size()) break;
-    const std::size_t n = std::min<std::size_t>(b.length, in.size() - done);
-    auto dst = view(memory, b, 0, n);
-    if (!dst) return tl::unexpected(dst.error());
-    std::memcpy(dst->data(), in.data() + done, n);
-    done += n;
-  }
-  return done;
-}
-
 tl::expected<std::uint64_t, std::string> deliver_to_backend(const memory::GuestMemory& memory,
                                                             const virtio::DescriptorChain& chain, std::uint64_t offset,
                                                             ConsolePortBackend& backend) {

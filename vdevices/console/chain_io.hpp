@@ -10,19 +10,14 @@
 
 #include "console/console_port_backend.hpp"
 #include "memory/guest_memory.hpp"
+#include "virtio/chain_copy.hpp"
 #include "virtio/split_queue.hpp"
 
 namespace tilehv::vdevices::console {
 
-// Copies the first bytes of the chain's device-readable buffers into `out`; returns how many.
-[[nodiscard]] tl::expected<std::size_t, std::string> gather(const memory::GuestMemory& memory,
-                                                            const virtio::DescriptorChain& chain,
-                                                            std::span<std::uint8_t> out);
-
-// Copies `in` into the chain's device-writable buffers, in order; returns how many bytes fit.
-[[nodiscard]] tl::expected<std::size_t, std::string> scatter(const memory::GuestMemory& memory,
-                                                             const virtio::DescriptorChain& chain,
-                                                             std::span<const std::uint8_t> in);
+// Control messages move with the generic chain copies.
+using virtio::gather;
+using virtio::scatter;
 
 // Offers the chain's device-readable bytes from `offset` on to `backend`, buffer by buffer, until it
 // takes less than offered; returns the new offset (bytes of the chain delivered so far).

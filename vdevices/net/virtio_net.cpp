@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "virtio/chain_copy.hpp"
+#include "virtio/serve.hpp"
+
 namespace tilehv::vdevices {
 namespace {
 
@@ -95,28 +98,12 @@ tl::expected<void, std::string> VirtioNet::backend_ready() noexcept {
 }
 
 tl::expected<void, std::string> VirtioNet::serve(bool tx, bool rx) noexcept {
-  virtio::VirtioInterrupt* signal = nullptr;
-  try {
-    std::lock_guard lock(mutex_);
-    if (!rx_ || !tx_) return {};
-    bool wanted = false;
-    if (tx) {
-      auto t = transmit();
-      if (!t) return tl::unexpected(t.error());
-      wanted = *t;
-    }
-    if (rx) {
-      auto r = receive();
-      if (!r) return tl::unexpected(r.error());
-      wanted = wanted || *r;
-    }
-    if (wanted) signal = interrupt_;
-  } catch (const std::bad_alloc&) {
-    return tl::unexpected(std::string("virtio-net: out of memory"));
-  }
-  // Outside the device lock (see VirtioDevice).
-  if (signal != nullptr) signal->used_buffers();
-  return {};
+  return virtio::serve_then_signal(mutex_, "virtio-net", [&]() -> tl::expected<virtio::VirtioInterrupt*, std::string> {
+    if (!rx_ || !tx_) return nullptr;
+    auto wanted = virtio::transmit_and_receive(tx, rx, [this] { return transmit(); }, [this] { return receive(); });
+    if (!wanted) return tl::unexpected(wanted.error());
+    return *wanted ? interrupt_ : nullptr;
+  });
 }
 
 bool VirtioNet::prepare_frame(std::vector<std::uint8_t>& packet) {
@@ -175,13 +162,8 @@ tl::expected<VirtioNet::Drained, std::string> VirtioNet::transmit_available() {
     const virtio::DescriptorChain& chain = **next;
     bool drop = chain.readable_bytes < kNetHeaderBytes + 14 || chain.readable_bytes > max_packet;
     if (!drop && !backend_broken_) {
-      tx_buffer_.clear();
-      for (const virtio::Buffer& b : chain.buffers) {
-        if (b.device_writable) break;
-        auto src = memory_.slice(b.address, b.length);
-        if (!src) return tl::unexpected(src.error().describe());
-        tx_buffer_.insert(tx_buffer_.end(), src->begin(), src->end());
-      }
+      tx_buffer_.resize(chain.readable_bytes);
+      if (auto copied = virtio::gather(memory_, chain, tx_buffer_); !copied) return tl::unexpected(copied.error());
       drop = !prepare_frame(tx_buffer_);
       if (!drop) {
         auto sent = backend_.send({tx_buffer_.data() + kNetHeaderBytes, tx_buffer_.size() - kNetHeaderBytes});
@@ -262,14 +244,8 @@ tl::expected<bool, std::string> VirtioNet::receive() {
     // The header: no flags, no segmentation, one buffer (spec 5.1.6.3.1).
     std::fill_n(rx_buffer_.begin(), kNetHeaderBytes, std::uint8_t{0});
     rx_buffer_[10] = 1;
-    std::uint64_t copied = 0;
-    for (const virtio::Buffer& b : chain.buffers) {
-      if (!b.device_writable || copied == packet) continue;
-      const auto take = static_cast<std::uint32_t>(std::min<std::uint64_t>(b.length, packet - copied));
-      auto dst = memory_.slice(b.address, take);
-      if (!dst) return tl::unexpected(dst.error().describe());
-      std::memcpy(dst->data(), rx_buffer_.data() + copied, take);
-      copied += take;
+    if (auto copied = virtio::scatter(memory_, chain, {rx_buffer_.data(), packet}); !copied) {
+      return tl::unexpected(copied.error());
     }
     if (auto u = rx_->push_used(chain.head, static_cast<std::uint32_t>(packet)); !u) return tl::unexpected(u.error().message);
     metrics_.rx_frames.fetch_add(1, std::memory_order_relaxed);

@@ -6,6 +6,9 @@
 
 #include <fmt/format.h>
 
+#include "virtio/chain_copy.hpp"
+#include "virtio/serve.hpp"
+
 namespace tilehv::vdevices {
 namespace {
 
@@ -18,6 +21,7 @@ VirtioVsock::VirtioVsock(const memory::GuestMemory& memory, port::PortEndpoint& 
                          GuestErrorReporter* reporter)
     : memory_(memory), port_(port), guest_cid_(guest_cid), reporter_(reporter) {
   tx_buffer_.reserve(kMaxPacket);
+  rx_buffer_.reserve(kMaxPacket);
 }
 
 void VirtioVsock::read_config(std::uint32_t offset, std::span<std::uint8_t> data) noexcept {
@@ -73,27 +77,12 @@ tl::expected<void, std::string> VirtioVsock::port_ready() noexcept {
 }
 
 tl::expected<void, std::string> VirtioVsock::serve(bool tx, bool rx) noexcept {
-  virtio::VirtioInterrupt* signal = nullptr;
-  try {
-    std::lock_guard lock(mutex_);
-    if (!rx_ || !tx_) return {};
-    bool wanted = false;
-    if (tx) {
-      auto t = transmit();
-      if (!t) return tl::unexpected(t.error());
-      wanted = *t;
-    }
-    if (rx) {
-      auto r = receive();
-      if (!r) return tl::unexpected(r.error());
-      wanted = wanted || *r;
-    }
-    if (wanted) signal = interrupt_;
-  } catch (const std::bad_alloc&) {
-    return tl::unexpected(std::string("virtio-vsock: out of memory"));
-  }
-  if (signal != nullptr) signal->used_buffers();  // outside the device lock (see VirtioDevice)
-  return {};
+  return virtio::serve_then_signal(mutex_, "virtio-vsock", [&]() -> tl::expected<virtio::VirtioInterrupt*, std::string> {
+    if (!rx_ || !tx_) return nullptr;
+    auto wanted = virtio::transmit_and_receive(tx, rx, [this] { return transmit(); }, [this] { return receive(); });
+    if (!wanted) return tl::unexpected(wanted.error());
+    return *wanted ? interrupt_ : nullptr;
+  });
 }
 
 void VirtioVsock::report(const std::string& what, std::atomic<std::uint64_t>& counter) {
@@ -122,13 +111,8 @@ tl::expected<bool, std::string> VirtioVsock::transmit() {
       report(fmt::format("dropped a {}-byte packet (44 to {} bytes allowed)", chain.readable_bytes, kMaxPacket),
              metrics_.tx_malformed);
     } else if (!port_broken_) {
-      tx_buffer_.clear();
-      for (const virtio::Buffer& b : chain.buffers) {
-        if (b.device_writable) break;
-        auto src = memory_.slice(b.address, b.length);
-        if (!src) return tl::unexpected(src.error().describe());
-        tx_buffer_.insert(tx_buffer_.end(), src->begin(), src->end());
-      }
+      tx_buffer_.resize(chain.readable_bytes);
+      if (auto copied = virtio::gather(memory_, chain, tx_buffer_); !copied) return tl::unexpected(copied.error());
       const vsock::PacketHeader header = vsock::read_header(tx_buffer_);
       if (auto bad = vsock::check_packet(tx_buffer_)) {
         report("dropped a packet: " + *bad, metrics_.tx_malformed);
@@ -201,22 +185,12 @@ tl::expected<bool, std::string> VirtioVsock::receive() {
     const auto part = static_cast<std::uint32_t>(std::min<std::uint64_t>(remaining, chain.writable_bytes - vsock::kHeaderBytes));
     if (part < remaining) metrics_.rx_split.fetch_add(1, std::memory_order_relaxed);
     header.len = part;
-    // Gather header and this part of the payload into the chain's writable buffers.
-    const std::uint8_t* header_bytes = reinterpret_cast<const std::uint8_t*>(&header);
-    const std::uint8_t* payload = pending_.data() + vsock::kHeaderBytes + pending_offset_;
+    // The header with this part's length, then the part, into the chain's writable buffers.
     const std::uint64_t total = vsock::kHeaderBytes + part;
-    std::uint64_t copied = 0;
-    for (const virtio::Buffer& b : chain.buffers) {
-      if (!b.device_writable || copied == total) continue;
-      const auto take = static_cast<std::uint32_t>(std::min<std::uint64_t>(b.length, total - copied));
-      auto dst = memory_.slice(b.address, take);
-      if (!dst) return tl::unexpected(dst.error().describe());
-      for (std::uint32_t i = 0; i < take; ++i) {
-        const std::uint64_t at = copied + i;
-        (*dst)[i] = at < vsock::kHeaderBytes ? header_bytes[at] : payload[at - vsock::kHeaderBytes];
-      }
-      copied += take;
-    }
+    rx_buffer_.resize(total);
+    std::memcpy(rx_buffer_.data(), &header, vsock::kHeaderBytes);
+    std::memcpy(rx_buffer_.data() + vsock::kHeaderBytes, pending_.data() + vsock::kHeaderBytes + pending_offset_, part);
+    if (auto copied = virtio::scatter(memory_, chain, rx_buffer_); !copied) return tl::unexpected(copied.error());
     if (auto u = rx_->push_used(chain.head, static_cast<std::uint32_t>(total)); !u) return tl::unexpected(u.error().message);
     used_any = true;
     pending_offset_ += part;

@@ -87,6 +87,7 @@ class VirtioVsock final : public virtio::VirtioDevice {
   virtio::VirtioInterrupt* interrupt_ = nullptr;
   bool port_broken_ = false;
   std::vector<std::uint8_t> tx_buffer_;
+  std::vector<std::uint8_t> rx_buffer_;  // one packet (or part of a split one) on its way to the guest
   // A packet taken from the port and not yet wholly given to the guest (the rest of a split).
   std::vector<std::uint8_t> pending_;
   std::uint32_t pending_offset_ = 0;  // payload bytes of `pending_` already delivered

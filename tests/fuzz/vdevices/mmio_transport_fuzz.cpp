@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "fuzz/support/fuzz_guest.hpp"
 #include "core/interrupt_line.hpp"
 #include "memory/guest_memory.hpp"
 #include "rng/virtio_rng.hpp"
@@ -14,19 +15,13 @@ namespace {
 
 constexpr std::size_t kFuzzedMemory = 16 * 1024;  // rings and buffers the driver points at
 
-tilehv::memory::GuestMemory& shared_memory() {
-  static auto memory = tilehv::memory::GuestMemory::create(4 * tilehv::memory::kMiB);
-  if (!memory) __builtin_trap();
-  return *memory;
-}
-
 }  // namespace
 
 // Input: a 16 KiB memory image (zero-padded), then operations of 6 bytes each:
 // [kind][register/4][value: 4 bytes LE]. kind bit 0: write (else read), bit 1: 1-byte access.
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace tilehv::vdevices;
-  auto& memory = shared_memory();
+  auto& memory = tilehv::fuzzing::fuzz_guest_memory();
   auto window = memory.slice(0, kFuzzedMemory);
   std::memset(window->data(), 0, kFuzzedMemory);
   const std::size_t image = std::min(size, kFuzzedMemory);

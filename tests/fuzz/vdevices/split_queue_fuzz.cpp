@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "fuzz/support/fuzz_guest.hpp"
 #include "memory/guest_memory.hpp"
 #include "virtio/split_queue.hpp"
 
@@ -13,19 +14,13 @@ namespace {
 // can point anywhere: at the rings, at each other, past the end of RAM.
 constexpr std::size_t kFuzzedBytes = 64 * 1024;
 
-tilehv::memory::GuestMemory& shared_memory() {
-  static auto memory = tilehv::memory::GuestMemory::create(4 * tilehv::memory::kMiB);
-  if (!memory) __builtin_trap();
-  return *memory;
-}
-
 }  // namespace
 
 // Input: byte 0 = log2(queue size) and feature bits, then the first 64 KiB of guest memory.
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace tilehv::vdevices::virtio;
   if (size < 1) return 0;
-  auto& memory = shared_memory();
+  auto& memory = tilehv::fuzzing::fuzz_guest_memory();
   auto window = memory.slice(0, kFuzzedBytes);
   std::memset(window->data(), 0, kFuzzedBytes);
   std::memcpy(window->data(), data + 1, std::min(size - 1, kFuzzedBytes));

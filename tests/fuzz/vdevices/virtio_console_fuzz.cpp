@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "fuzz/support/fuzz_guest.hpp"
 #include "console/buffer_backend.hpp"
 #include "console/virtio_console.hpp"
 #include "memory/guest_memory.hpp"
@@ -22,41 +23,29 @@ constexpr std::size_t kQueues = 8;
 constexpr std::uint64_t kSlot = 0x1000;
 constexpr std::size_t kImage = kQueues * kSlot;
 
-tilehv::memory::GuestMemory& shared_memory() {
-  static auto memory = tilehv::memory::GuestMemory::create(4 * tilehv::memory::kMiB);
-  if (!memory) __builtin_trap();
-  return *memory;
-}
-
-class NullInterrupt final : public virtio::VirtioInterrupt {
- public:
-  void used_buffers() noexcept override {}
-  void config_changed() noexcept override {}
-};
-
 struct Rig {
   BufferBackend console{64};
   BufferBackend echo{16};  // small: the guest's writes meet back-pressure
   BufferBackend log{64};
   BufferBackend* backends[3] = {&console, &echo, &log};
-  NullInterrupt interrupt;
+  tilehv::fuzzing::NullInterrupt interrupt;
 
   std::unique_ptr<VirtioConsole> make() {
-    auto device = VirtioConsole::create(shared_memory(), {{"console", true, &console}, {"echo", false, &echo},
+    auto device = VirtioConsole::create(tilehv::fuzzing::fuzz_guest_memory(), {{"console", true, &console}, {"echo", false, &echo},
                                                           {"log", false, &log}});
     if (!device) __builtin_trap();
     return std::move(*device);
   }
 };
 
-void activate(VirtioConsole& device, std::uint64_t features, std::uint16_t size, NullInterrupt& interrupt) {
+void activate(VirtioConsole& device, std::uint64_t features, std::uint16_t size, tilehv::fuzzing::NullInterrupt& interrupt) {
   virtio::ActiveQueues active;
   active.features = features;
   const virtio::QueueFeatures qf{(features & virtio::kFeatureIndirectDesc) != 0,
                                  (features & virtio::kFeatureEventIdx) != 0};
   for (std::uint16_t q = 0; q < kQueues; ++q) {
     const virtio::QueueLayout layout{size, q * kSlot, q * kSlot + 0x400, q * kSlot + 0x800};
-    auto queue = virtio::SplitQueue::create(layout, shared_memory(), qf);
+    auto queue = virtio::SplitQueue::create(layout, tilehv::fuzzing::fuzz_guest_memory(), qf);
     if (!queue) __builtin_trap();  // fixed, aligned rings inside RAM: always valid
     active.queues.push_back(std::move(*queue));
     active.queue_indices.push_back(q);
@@ -74,7 +63,7 @@ void activate(VirtioConsole& device, std::uint64_t features, std::uint16_t size,
 //   offset a|b<<8 of the image; 6 restore a copy of the state with byte a|b<<8 set to c into a scratch device.
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
-  auto& memory = shared_memory();
+  auto& memory = tilehv::fuzzing::fuzz_guest_memory();
   auto window = memory.slice(0, kImage);
   std::memset(window->data(), 0, kImage);
   const std::size_t image = std::min(size - 1, kImage);

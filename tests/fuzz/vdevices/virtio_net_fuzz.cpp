@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "fuzz/support/fuzz_guest.hpp"
 #include "memory/guest_memory.hpp"
 #include "net/port_frame_backend.hpp"
 #include "net/virtio_net.hpp"
@@ -13,18 +14,6 @@ namespace {
 
 constexpr std::size_t kFuzzedBytes = 64 * 1024;
 
-class NullInterrupt final : public tilehv::vdevices::virtio::VirtioInterrupt {
- public:
-  void used_buffers() noexcept override {}
-  void config_changed() noexcept override {}
-};
-
-tilehv::memory::GuestMemory& shared_memory() {
-  static auto memory = tilehv::memory::GuestMemory::create(4 * tilehv::memory::kMiB);
-  if (!memory) __builtin_trap();
-  return *memory;
-}
-
 }  // namespace
 
 // Input: byte 0 = queue sizes and features; bytes 1-2 = frames the port offers (count, size seed);
@@ -32,7 +21,7 @@ tilehv::memory::GuestMemory& shared_memory() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace tilehv::vdevices;
   if (size < 3) return 0;
-  auto& memory = shared_memory();
+  auto& memory = tilehv::fuzzing::fuzz_guest_memory();
   auto window = memory.slice(0, kFuzzedBytes);
   std::memset(window->data(), 0, kFuzzedBytes);
   std::memcpy(window->data(), data + 3, std::min(size - 3, kFuzzedBytes));
@@ -54,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   active.queues.push_back(std::move(*rx));
   active.queues.push_back(std::move(*tx));
   active.queue_indices = {0, 1};
-  NullInterrupt interrupt;
+  tilehv::fuzzing::NullInterrupt interrupt;
   if (!net.activate(std::move(active), interrupt)) __builtin_trap();
 
   std::uint8_t frame[2048];

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "fuzz/support/fuzz_guest.hpp"
 #include "ioplane/channel_router.hpp"
 #include "memory/guest_memory.hpp"
 #include "vsock/virtio_vsock.hpp"
@@ -13,25 +14,13 @@ namespace {
 
 constexpr std::size_t kFuzzedBytes = 64 * 1024;
 
-class NullInterrupt final : public tilehv::vdevices::virtio::VirtioInterrupt {
- public:
-  void used_buffers() noexcept override {}
-  void config_changed() noexcept override {}
-};
-
-tilehv::memory::GuestMemory& shared_memory() {
-  static auto memory = tilehv::memory::GuestMemory::create(4 * tilehv::memory::kMiB);
-  if (!memory) __builtin_trap();
-  return *memory;
-}
-
 }  // namespace
 
 // Input: byte 0 = queue size and features, then the first 64 KiB of guest memory.
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace tilehv::vdevices;
   if (size < 1) return 0;
-  auto& memory = shared_memory();
+  auto& memory = tilehv::fuzzing::fuzz_guest_memory();
   auto window = memory.slice(0, kFuzzedBytes);
   std::memset(window->data(), 0, kFuzzedBytes);
   std::memcpy(window->data(), data + 1, std::min(size - 1, kFuzzedBytes));
@@ -51,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   active.queues.push_back(std::move(*rx));
   active.queues.push_back(std::move(*tx));
   active.queue_indices = {0, 1};
-  NullInterrupt interrupt;
+  tilehv::fuzzing::NullInterrupt interrupt;
   if (!device.activate(std::move(active), interrupt)) __builtin_trap();
   (void)device.notify(VirtioVsock::kTransmitQueue);
 
