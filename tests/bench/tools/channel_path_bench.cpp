@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "eventfd_floor.hpp"
 #include "ioplane/io_plane.hpp"
 #include "port/plane_link.hpp"
 #include "support/virtq_driver.hpp"
@@ -29,14 +30,12 @@
 
 namespace {
 
+using tilehv::bench::eventfd_ring_floor_us;
+using tilehv::bench::median;
+
 using namespace tilehv;
 namespace vs = vdevices::vsock;
 constexpr int kRounds = 3000;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
 
 class EventInterrupt final : public vdevices::virtio::VirtioInterrupt {
  public:
@@ -179,36 +178,6 @@ int partition(const std::string& socket, const std::string& port_name, std::uint
     (void)!::write(report_fd, &p50, sizeof p50);
   }
   return 0;
-}
-
-double eventfd_ring_floor_us(int hops, int rounds) {
-  std::vector<int> fds;
-  for (int i = 0; i < hops; ++i) fds.push_back(::eventfd(0, EFD_CLOEXEC));
-  std::vector<pid_t> children;
-  for (int i = 1; i < hops; ++i) {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      for (int r = 0; r < rounds; ++r) {
-        std::uint64_t v = 0;
-        if (::read(fds[static_cast<std::size_t>(i)], &v, sizeof v) != sizeof v) _exit(1);
-        const std::uint64_t one = 1;
-        if (::write(fds[static_cast<std::size_t>((i + 1) % hops)], &one, sizeof one) != sizeof one) _exit(1);
-      }
-      _exit(0);
-    }
-    children.push_back(pid);
-  }
-  std::vector<double> samples;
-  for (int r = 0; r < rounds; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    const std::uint64_t one = 1;
-    std::uint64_t v = 0;
-    if (::write(fds[1 % hops], &one, sizeof one) != sizeof one || ::read(fds[0], &v, sizeof v) != sizeof v) break;
-    samples.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
-  }
-  for (pid_t pid : children) ::waitpid(pid, nullptr, 0);
-  for (int fd : fds) ::close(fd);
-  return median(samples);
 }
 
 }  // namespace

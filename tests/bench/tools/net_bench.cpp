@@ -20,20 +20,19 @@
 #include <string>
 #include <vector>
 
+#include "eventfd_floor.hpp"
 #include "ioplane/io_plane.hpp"
 #include "support/process.hpp"
 
 namespace {
 
+using tilehv::bench::eventfd_ring_floor_us;
+using tilehv::bench::median;
+
 using tilehv::testing::ProcessResult;
 using tilehv::testing::run_process;
 
 std::map<std::string, std::string> g_opt;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : (v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2);
-}
 
 std::string kernel(const std::string& name) { return g_opt["--guest-dir"] + "/" + name + ".elf"; }
 
@@ -96,40 +95,6 @@ double rtt_p50(const ProcessResult& ping) {
   std::smatch m;
   static const std::regex re(R"(rtt p50 (\d+) us)");
   return std::regex_search(ping.out, m, re) ? std::stod(m[1]) : 0;
-}
-
-// The floor for one channel round trip: a token passed around a ring of `hops` processes through
-// eventfds, each hop one cross-process wakeup, as many as the channel path has (guest kick to its
-// VMM's worker, worker to the plane, plane to the peer's worker, worker to the peer's vCPU, and back).
-// Returns the median round trip in microseconds.
-double eventfd_ring_floor_us(int hops, int rounds) {
-  std::vector<int> fds;
-  for (int i = 0; i < hops; ++i) fds.push_back(::eventfd(0, EFD_CLOEXEC));
-  std::vector<pid_t> children;
-  for (int i = 1; i < hops; ++i) {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      for (int r = 0; r < rounds; ++r) {
-        std::uint64_t v = 0;
-        if (::read(fds[static_cast<std::size_t>(i)], &v, sizeof v) != sizeof v) _exit(1);
-        const std::uint64_t one = 1;
-        if (::write(fds[static_cast<std::size_t>((i + 1) % hops)], &one, sizeof one) != sizeof one) _exit(1);
-      }
-      _exit(0);
-    }
-    children.push_back(pid);
-  }
-  std::vector<double> samples;
-  for (int r = 0; r < rounds; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    const std::uint64_t one = 1;
-    std::uint64_t v = 0;
-    if (::write(fds[1 % hops], &one, sizeof one) != sizeof one || ::read(fds[0], &v, sizeof v) != sizeof v) break;
-    samples.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
-  }
-  for (pid_t pid : children) ::waitpid(pid, nullptr, 0);
-  for (int fd : fds) ::close(fd);
-  return median(samples);
 }
 
 }  // namespace
