@@ -500,8 +500,12 @@ bool Vmm::send_msi(std::uint32_t pin, const vdevices::MsiMessage& message) noexc
 void Vmm::route_changed(std::uint32_t pin, const vdevices::MsiMessage& message, bool masked) noexcept {
   if (pin >= routes_.size()) return;
   std::lock_guard lock(routes_mutex_);
-  std::optional<vdevices::MsiMessage> route;
-  if (!masked) route = message;
+  // A masked pin keeps its route: the IOAPIC model never signals a masked pin's irqfd, and KVM asks
+  // for the EOI of a level-triggered vector only while a route names it. Dropping the route on mask
+  // would lose the EOI of an interrupt already in service and leave Remote IRR set for good (seen when
+  // a guest masks a pin, points it at another CPU and unmasks it).
+  (void)masked;
+  std::optional<vdevices::MsiMessage> route = message;
   const bool same = routes_[pin].has_value() == route.has_value() &&
                     (!route || (routes_[pin]->address == route->address && routes_[pin]->data == route->data));
   if (same) return;

@@ -93,6 +93,10 @@ void Ioapic::write_window(std::uint32_t value) {
     entry = (entry & 0xffff'ffffULL) | (std::uint64_t{value} << 32);
   }
   entry = (entry & ~kReadOnlyBits) | kept;
+  // An edge-triggered entry has no EOI to wait for, so Remote IRR clears. Guests rely on this to
+  // retire an interrupt they moved away from the CPU that took it (Linux does the same on IOAPICs
+  // without an EOI register); KVM's and QEMU's IOAPICs behave alike.
+  if ((entry & kLevelTriggered) == 0) entry &= ~kRemoteIrr;
   sender_.route_changed(pin, message_for(entry), (entry & kMasked) != 0);
   // Unmasking a pin whose line is asserted delivers it now (the interrupt was held, not lost).
   service(pin);

@@ -84,6 +84,30 @@ TEST_F(IoapicTest, LevelWaitsForEoiAndRedeliversWhileAsserted) {
   EXPECT_EQ(ioapic_.redirection_entry(7) & kRemoteIrr, 0U);
 }
 
+TEST_F(IoapicTest, SwitchingToEdgeRetiresAnInterruptInService) {
+  // A guest moving a pin to another CPU masks it and rewrites it edge-triggered while the first CPU
+  // still holds the interrupt; that CPU's EOI may never reach the IOAPIC.
+  program(16, 0xf2 | kLevel | dest(0));
+  ioapic_.set_pin(16, true);
+  ASSERT_NE(ioapic_.redirection_entry(16) & kRemoteIrr, 0U);
+  program(16, kMask);
+  EXPECT_EQ(ioapic_.redirection_entry(16) & kRemoteIrr, 0U);
+  program(16, 0xf2 | kLevel | dest(1));
+  ASSERT_EQ(msi_.sent.size(), 2U) << "still asserted: delivered to the new CPU";
+  EXPECT_EQ(msi_.sent[1].address, 0xfee01000U);
+}
+
+TEST_F(IoapicTest, MaskingALevelEntryKeepsItInService) {
+  program(4, 0x44 | kLevel);
+  ioapic_.set_pin(4, true);
+  program(4, 0x44 | kLevel | kMask);
+  EXPECT_NE(ioapic_.redirection_entry(4) & kRemoteIrr, 0U) << "only its EOI retires a level interrupt";
+  program(4, 0x44 | kLevel);
+  EXPECT_EQ(msi_.sent.size(), 1U);
+  ioapic_.end_of_interrupt(0x44);
+  EXPECT_EQ(msi_.sent.size(), 2U);
+}
+
 TEST_F(IoapicTest, EoiRegisterWorksLikeTheExit) {
   program(2, 0x60 | kLevel);
   ioapic_.set_pin(2, true);
