@@ -1,41 +1,90 @@
 #!/usr/bin/env bash
-# The main job, on a fresh Debian 12 machine: installs what is missing, builds tilehv and the guest
-# SDK's example kernels, and boots each of them in its own KVM partition, showing its console and
-# how it ended.
+# The main job, on a fresh Debian 12 machine: installs what is missing, builds tilehv, tilehvd,
+# tilectl and the guest SDK's example kernels, starts the tile daemon on the demo policy
+# (policies/examples/demo-tile.template.json, filled in with the images built here and their
+# hashes), and shows the partitions running with their sensor and network activity. Ctrl-C, or the
+# end of --duration SECONDS, stops every partition and the daemon.
+#
+#   scripts/demo.sh [--duration SECONDS]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+
+duration=0
+while (($#)); do
+  case "$1" in
+    --duration) duration="$2"; shift 2 ;;
+    *) echo "usage: scripts/demo.sh [--duration SECONDS]" >&2; exit 64 ;;
+  esac
+done
 
 tilehv_install_deps
 if problem=$(tilehv_kvm_problem) && [[ -n "$problem" ]]; then
   echo "tilehv demo: $problem" >&2
   exit 1
 fi
-echo "==> building tilehv and the guest kernels"
-cmake -S "$TILEHV_ROOT" -B "$TILEHV_ROOT/build" -G Ninja >/dev/null
-cmake --build "$TILEHV_ROOT/build" --parallel "$(nproc)" --target tilehv guest-kernels >/dev/null
+echo "==> building tilehv, tilehvd, tilectl and the guest kernels"
+tilehv_build "$TILEHV_ROOT/build" -- tilehv tilehvd tilectl guest-kernels >/dev/null
 
-tilehv="$TILEHV_ROOT/build/hypervisor/tilehv"
-guests="$TILEHV_ROOT/build/guest"
-module="$(mktemp)"
-trap 'rm -f "$module"' EXIT
-echo "sensor calibration table for the demo tile" >"$module"
+build="$TILEHV_ROOT/build"
+work="$(mktemp -d /tmp/tilehv-demo-XXXXXX)"
+socket="$work/tilehvd.sock"
+policy="$work/demo-tile.json"
+tilectl=("$build/partitions/tilectl/tilectl" --socket "$socket")
+daemon_pid=""
 
-boot() {
-  local title="$1"
-  shift
-  echo
-  echo "==> $title"
-  echo "    \$ tilehv run $*"
-  local status=0
-  "$tilehv" run "$@" --timeout 30 || status=$?
-  echo "    [partition ended with status $status]"
+# The template names its images as @GUEST_DIR@/NAME and their hashes as @SHA256:NAME@.
+fill_policy() {
+  local text
+  text="$(sed "s|@GUEST_DIR@|$build/guest|g" "$TILEHV_ROOT/policies/examples/demo-tile.template.json")"
+  for image in $(grep -o '@SHA256:[^@]*@' <<<"$text" | sort -u | sed 's/@SHA256:\(.*\)@/\1/'); do
+    text="${text//@SHA256:$image@/$(sha256sum "$build/guest/$image" | cut -d' ' -f1)}"
+  done
+  printf '%s\n' "$text" >"$policy"
 }
 
-boot "hello: command line, memory map and a module" --kernel "$guests/hello.elf" --memory 64M \
-  --cmdline "tile=demo role=hello verbose=1" --module "$module"
-boot "exit-status: the guest's exit value becomes tilehv's status" --kernel "$guests/exit-status.elf" \
-  --cmdline "status=7"
-boot "smp: four vCPUs brought up by the guest through INIT/SIPI" --kernel "$guests/smp.elf" --vcpus 4
-boot "compute: a CPU-bound kernel with a deterministic checksum" --kernel "$guests/compute.elf" --vcpus 2
-boot "memtest: fill and verify all RAM the start info reports, on every vCPU" --kernel "$guests/memtest.elf" \
-  --memory 64M --vcpus 2
+shutdown() {
+  trap - INT TERM EXIT
+  echo
+  echo "==> stopping every partition and the daemon"
+  "${tilectl[@]}" stop --all >/dev/null 2>&1 || true
+  if [[ -n "$daemon_pid" ]]; then
+    kill "$daemon_pid" 2>/dev/null || true
+    wait "$daemon_pid" 2>/dev/null || true
+  fi
+  echo "    the tile's state and logs stay in $work"
+  exit 0
+}
+trap shutdown INT TERM EXIT
+
+fill_policy
+jail=()
+if [[ $(id -u) -ne 0 ]]; then
+  # Without root there is no jail: the demo policy then says so in its own words.
+  jail=(--no-jail)
+  sentence='I understand that unjailed partitions run with the full rights of tilehvd on this host.'
+  sed -i "0,/{/s|{|{\n  \"development\": { \"unjailed\": \"$sentence\" },|" "$policy"
+fi
+echo "==> starting tilehvd (state in $work/state)"
+"$build/partitions/daemon/tilehvd" --socket "$socket" --state-dir "$work/state" "${jail[@]}" 2>"$work/tilehvd.log" &
+daemon_pid=$!
+for _ in $(seq 100); do
+  [[ -S "$socket" ]] && break
+  sleep 0.1
+done
+
+echo "==> tilectl apply $policy"
+"${tilectl[@]}" apply "$policy" --yes
+
+started=$SECONDS
+while ((duration == 0 || SECONDS - started < duration)); do
+  sleep 3
+  echo
+  echo "==> tilectl get partitions   ($((SECONDS - started)) s)"
+  "${tilectl[@]}" get partitions
+  for name in sensor-logger aggregator; do
+    "${tilectl[@]}" describe "$name" -o json 2>/dev/null |
+      python3 -c 'import json,sys; d=json.load(sys.stdin).get("devices",{}); n=d.get("network",{}); s=d.get("sensors",{});
+print("    %-14s network rx %s tx %s frames; sensor samples %s" % (sys.argv[1], n.get("rx_frames","-"), n.get("tx_frames","-"),
+      sum(v.get("samples_delivered",0) for v in s.values()) if s else "-"))' "$name" || true
+  done
+done

@@ -10,6 +10,7 @@
 
 #include "cli/run_command.hpp"
 #include "cli/run_options.hpp"
+#include "jail/jail_options.hpp"
 #include "vmm/exit_status.hpp"
 
 namespace {
@@ -35,6 +36,8 @@ int main(int argc, char** argv) {
   std::string plane;
   std::string vsock;
   std::vector<std::string> console_ports;
+  std::string control, end_report;
+  std::string jail;
   CLI::App* run = app.add_subcommand("run", "Boot a PVH kernel and stream its console until it exits");
   run->add_option("--kernel", kernel, "PVH ELF kernel image")->required();
   run->add_option("--memory", memory, "Guest RAM: 64M, 1G, ... (a bare number is MiB)")->capture_default_str();
@@ -50,6 +53,10 @@ int main(int argc, char** argv) {
   run->add_option("--console-port", console_ports,
                   "Attach a virtio console with this named port from the I/O plane, e.g. sensor.thermal0 (repeatable)");
   run->add_option("--plane", plane, "The I/O plane's socket PATH, or fd:N for an inherited plane link");
+  run->add_option("--control", control, "Serve a control socket at PATH (status, pause, resume, stop)");
+  run->add_option("--end-report", end_report, "Write why the VM ended to PATH, as JSON");
+  run->add_option("--jail", jail,
+                  "uid=N,gid=N: started jailed by tilehvd in fresh namespaces; enter the jail once the VM is made");
 
   try {
     app.parse(argc, argv);
@@ -77,6 +84,13 @@ int main(int argc, char** argv) {
       request.vmm.net_devices.push_back(*net);
     }
     request.plane = plane;
+    request.control_path = control;
+    request.end_report_path = end_report;
+    if (!jail.empty()) {
+      auto options = tilehv::jail::parse_jail_ids(jail);
+      if (!options) return usage_error(options.error());
+      request.jail = *options;
+    }
     request.vmm.console_ports = console_ports;
     if (!vsock.empty()) {
       if (!vsock.starts_with("port:") || vsock.size() == 5) return usage_error("vsock '" + vsock + "' is not 'port:NAME'");

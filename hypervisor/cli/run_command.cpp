@@ -8,9 +8,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 
+#include "cli/control_server.hpp"
+#include "cli/end_report.hpp"
+#include "jail/jail_setup.hpp"
 #include "serial/console_sink.hpp"
 #include "util/errno_text.hpp"
 #include "util/unique_fd.hpp"
@@ -82,9 +87,33 @@ int run_partition(RunRequest request) {
     request.vmm.plane_link = plane.get();
   }
 
+  // The control socket and the end report are opened before the VM is made, and so before any jail.
+  std::optional<ControlServer> control;
+  if (!request.control_path.empty()) {
+    auto server = ControlServer::listen(request.control_path);
+    if (!server) return fail(vmm::kExitUsage, server.error());
+    control = std::move(*server);
+  }
+  util::UniqueFd end_report;
+  if (!request.end_report_path.empty()) {
+    auto opened = open_end_report(request.end_report_path);
+    if (!opened) return fail(vmm::kExitUsage, opened.error());
+    end_report = std::move(*opened);
+  }
+
   auto created = vmm::Vmm::create(request.vmm);
   if (!created) return fail(status_for(created.error()), created.error().message);
   vmm::Vmm& vm = **created;
+  if (request.jail) {
+    // Everything the VM needs is open now, and no thread runs yet: the jail takes the rest away.
+    // Threads: the main one, the device worker and one per vCPU; RLIMIT_NPROC refuses the task that
+    // would reach the limit, hence one more.
+    request.jail->max_threads = request.vmm.vcpus + 3;
+    request.jail->max_file_bytes = kConsoleFileLimit;
+    if (auto jailed = jail::enter_jail(*request.jail); !jailed) {
+      return fail(vmm::kExitHostError, "cannot enter the jail: " + jailed.error());
+    }
+  }
   if (auto started = vm.start(); !started) return fail(status_for(started.error()), started.error().message);
 
   std::optional<Clock::time_point> deadline;
@@ -102,10 +131,15 @@ int run_partition(RunRequest request) {
       }
       wait_ms = static_cast<int>(std::min<std::int64_t>(left.count(), INT32_MAX));
     }
-    pollfd fds[2] = {{vm.end_event_fd(), POLLIN, 0}, {signals.get(), POLLIN, 0}};
-    const int n = ::poll(fds, 2, wait_ms);
+    std::vector<pollfd> fds = {{vm.end_event_fd(), POLLIN, 0}, {signals.get(), POLLIN, 0}};
+    if (control) control->add_poll_fds(fds);
+    const int n = ::poll(fds.data(), fds.size(), wait_ms);
     if (n < 0 && errno != EINTR) return fail(vmm::kExitHostError, "poll: " + util::errno_text(errno));
     if (n > 0 && (fds[0].revents & POLLIN) != 0) break;
+    if (n > 0 && control && control->serve(fds, vm)) {
+      vm.stop({vmm::VmEnd::Kind::kStopped, 0, "stop requested on the control socket"});
+      break;
+    }
     if (n > 0 && (fds[1].revents & POLLIN) != 0) {
       signalfd_siginfo info{};
       const ssize_t got = ::read(signals.get(), &info, sizeof info);
@@ -118,6 +152,7 @@ int run_partition(RunRequest request) {
   if (const std::string line = vmm::describe(end); !line.empty()) {
     fmt::print(stderr, "tilehv: {}\n", line);
   }
+  if (end_report) write_end_report(end_report.get(), end);
   return vmm::exit_status_for(end);
 }
 

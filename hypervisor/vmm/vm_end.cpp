@@ -32,6 +32,21 @@ int exit_status_for(const VmEnd& end) noexcept {
   return kExitVcpuFailure;
 }
 
+const char* kind_name(VmEnd::Kind kind) noexcept {
+  switch (kind) {
+    case VmEnd::Kind::kGuestExit: return "guest-exit";
+    case VmEnd::Kind::kGuestPowerOff: return "guest-power-off";
+    case VmEnd::Kind::kGuestReset: return "guest-reset";
+    case VmEnd::Kind::kGuestCrash: return "guest-crash";
+    case VmEnd::Kind::kTripleFault: return "triple-fault";
+    case VmEnd::Kind::kInternalError: return "internal-error";
+    case VmEnd::Kind::kVcpuFailure: return "vcpu-failure";
+    case VmEnd::Kind::kTimeout: return "timeout";
+    case VmEnd::Kind::kStopped: return "stopped";
+  }
+  return "unknown";
+}
+
 std::string describe(const VmEnd& end) {
   const auto with = [&](const char* what) {
     return end.detail.empty() ? std::string(what) : fmt::format("{}: {}", what, end.detail);

@@ -27,6 +27,9 @@ struct VmEnd {
 // The process exit status `tilehv run` reports for `end` (see exit_status.hpp).
 [[nodiscard]] int exit_status_for(const VmEnd& end) noexcept;
 
+// The kind as a word for reports and journals: "guest-exit", "triple-fault", ...
+[[nodiscard]] const char* kind_name(VmEnd::Kind kind) noexcept;
+
 // One line for stderr, empty for a clean guest exit.
 [[nodiscard]] std::string describe(const VmEnd& end);
 

@@ -44,6 +44,7 @@ void log_line(const std::string& line) {
 struct IoPlane::Connection {
   util::UniqueFd socket;
   std::vector<std::uint64_t> ports;
+  std::optional<std::set<std::string>> grants;  // "kind:name" this link may hold; nullopt: any
 };
 
 struct IoPlane::LivePort {
@@ -125,7 +126,13 @@ tl::expected<void, std::string> IoPlane::listen(const std::string& path) {
   return {};
 }
 
-tl::expected<util::UniqueFd, std::string> IoPlane::open_link() {
+tl::expected<util::UniqueFd, std::string> IoPlane::open_link() { return open_link_for(std::nullopt); }
+
+tl::expected<util::UniqueFd, std::string> IoPlane::open_link(std::set<std::string> grants) {
+  return open_link_for(std::move(grants));
+}
+
+tl::expected<util::UniqueFd, std::string> IoPlane::open_link_for(std::optional<std::set<std::string>> grants) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
     return tl::unexpected("socketpair: " + util::errno_text(errno));
@@ -133,11 +140,11 @@ tl::expected<util::UniqueFd, std::string> IoPlane::open_link() {
   util::UniqueFd plane_end(pair[0]);
   util::UniqueFd vmm_end(pair[1]);
   std::lock_guard lock(mutex_);
-  add_connection(std::move(plane_end));
+  add_connection(std::move(plane_end), std::move(grants));
   return vmm_end;
 }
 
-void IoPlane::add_connection(util::UniqueFd socket) {
+void IoPlane::add_connection(util::UniqueFd socket, std::optional<std::set<std::string>> grants) {
   const std::uint64_t id = next_id_++;
   if (!watch(socket.get(), kConnectionBase + id)) {
     log_line("cannot watch a plane link: " + util::errno_text(errno));
@@ -145,6 +152,7 @@ void IoPlane::add_connection(util::UniqueFd socket) {
   }
   auto connection = std::make_unique<Connection>();
   connection->socket = std::move(socket);
+  connection->grants = std::move(grants);
   connections_.emplace(id, std::move(connection));
   metrics_.links_accepted.fetch_add(1, std::memory_order_relaxed);
 }
@@ -166,7 +174,7 @@ void IoPlane::run() noexcept {
         tick();
       } else if (token == kListenToken) {
         util::UniqueFd accepted(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-        if (accepted) add_connection(std::move(accepted));
+        if (accepted) add_connection(std::move(accepted), std::nullopt);
       } else if (token >= kPortBase) {
         serve_port(token - kPortBase);
       } else if (token >= kConnectionBase) {
@@ -200,6 +208,9 @@ void IoPlane::grant(Connection& connection, std::uint64_t connection_id, const v
     metrics_.requests_refused.fetch_add(1, std::memory_order_relaxed);
     (void)vdevices::port::refuse_port(connection.socket.get(), request, reason);
   };
+  if (connection.grants && connection.grants->count(request.kind + ":" + request.name) == 0) {
+    return refuse("the partition's policy does not give it this port");
+  }
   std::map<std::string, std::string> attributes;
   vdevices::port::PortConfig ring = config_.ring;
   const PlaneNetPort* net = nullptr;
@@ -227,7 +238,7 @@ void IoPlane::grant(Connection& connection, std::uint64_t connection_id, const v
     }
     if (sensor == nullptr) return refuse("no such console port in the tile's configuration");
     for (const auto& [other_id, other] : ports_) {
-      if (other->kind == LivePort::Kind::kSensor && other->name == request.name) {
+      if (other->kind == LivePort::Kind::kSensor && other->name == request.name && !sensor->shared) {
         return refuse("the port is already held by another VMM");
       }
     }
@@ -470,6 +481,15 @@ std::optional<SwitchPortCounters> IoPlane::counters(const std::string& port) con
   if (auto id = switch_.find(port)) return *switch_.counters(*id);
   if (auto r = retired_.find(port); r != retired_.end()) return r->second;
   return std::nullopt;
+}
+
+void IoPlane::reconfigure(PlaneConfig config) {
+  std::lock_guard lock(mutex_);
+  for (const PlaneNetPort& p : config.net_ports) {
+    if (auto id = switch_.find(p.name)) switch_.set_allow_list(*id, p.allow);
+  }
+  router_.set_channels(config.channels);
+  config_ = std::move(config);
 }
 
 void IoPlane::set_allow_list(const std::string& port, AllowList allow) {

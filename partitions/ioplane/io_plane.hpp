@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -68,6 +69,12 @@ class IoPlane {
   [[nodiscard]] tl::expected<void, std::string> listen(const std::string& path);
   // A plane link for one VMM without a filesystem path: returns the VMM's end of a socket pair.
   [[nodiscard]] tl::expected<util::UniqueFd, std::string> open_link();
+  // The same for one partition, which may be granted only the ports in `grants` ("net:NAME",
+  // "vsock:NAME", "console:NAME"): what its policy gives it, whatever its VMM asks for.
+  [[nodiscard]] tl::expected<util::UniqueFd, std::string> open_link(std::set<std::string> grants);
+  // Replaces what the plane grants from now on (a policy was applied). Live ports keep running;
+  // network ports take their new allow-lists, and the channel declarations are replaced.
+  void reconfigure(PlaneConfig config);
 
   // Counters of a switch port: live while a VMM holds it, its last values after the VMM left;
   // nullopt if no VMM ever held it.
@@ -89,7 +96,8 @@ class IoPlane {
   explicit IoPlane(PlaneConfig config);
   [[nodiscard]] tl::expected<void, std::string> start();
   void run() noexcept;
-  void add_connection(util::UniqueFd socket);
+  [[nodiscard]] tl::expected<util::UniqueFd, std::string> open_link_for(std::optional<std::set<std::string>> grants);
+  void add_connection(util::UniqueFd socket, std::optional<std::set<std::string>> grants);
   void serve_connection(std::uint64_t id);
   void close_connection(std::uint64_t id);
   void serve_port(std::uint64_t id);

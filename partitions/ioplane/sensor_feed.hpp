@@ -26,6 +26,7 @@ struct PlaneSensor {
   std::filesystem::path trace;                // replay this trace instead
   bool iio = false;                           // read the host's IIO device instead
   std::filesystem::path iio_root = "/sys/bus/iio/devices";
+  bool shared = false;  // shared-read: every partition given it gets its own feed of the same source
 };
 
 class SensorFeed {
