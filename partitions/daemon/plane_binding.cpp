@@ -57,7 +57,11 @@ tl::expected<PlaneBinding, std::string> bind_plane(const policy::Policy& policy)
     sensor.seed = s.source.seed;
     sensor.day_ns = s.source.day_seconds * 1'000'000'000ULL;
     sensor.shared = s.shared_read;
-    if (s.source.kind == policy::SensorSourceKind::kTrace) sensor.trace = s.source.trace;
+    if (s.source.kind == policy::SensorSourceKind::kTrace) {
+      // As the policy's checks read it: relative to the policy's folder.
+      const std::filesystem::path trace(s.source.trace);
+      sensor.trace = trace.is_absolute() ? trace : std::filesystem::path(policy.base_dir) / trace;
+    }
     if (s.source.kind == policy::SensorSourceKind::kIio) sensor.iio = true;
     binding.config.sensors.push_back(std::move(sensor));
   }

@@ -125,6 +125,12 @@ uid_t Tile::uid_for(const std::string& name) {
 }
 
 tl::expected<void, std::string> Tile::launch(const std::string& name, Live& live, const policy::Tile& tile) {
+  auto process = spawn(name, live, tile);
+  if (!process) return tl::unexpected(process.error());
+  return await_ready(name, live, std::move(*process));
+}
+
+tl::expected<VmmProcess, std::string> Tile::spawn(const std::string& name, Live& live, const policy::Tile& tile) {
   const policy::Partition& spec = live.spec;
   VmmFiles files{options_.state_dir / "partitions" / name};
   std::error_code ec;
@@ -159,18 +165,22 @@ tl::expected<void, std::string> Tile::launch(const std::string& name, Live& live
   request.pids_limit = limits.pids_limit;
   request.plane_link = std::move(*link);
 
-  auto started = VmmProcess::start(std::move(request), options_.spawner, files);
-  if (!started) return tl::unexpected(started.error());
-  if (auto ready = started->wait_ready(options_.ready_timeout); !ready) {
-    started->kill();
-    nlohmann::json end = started->collect_end();
+  return VmmProcess::start(std::move(request), options_.spawner, files);
+}
+
+tl::expected<void, std::string> Tile::await_ready(const std::string& name, Live& live, VmmProcess started) {
+  if (auto ready = started.wait_ready(options_.ready_timeout); !ready) {
+    started.kill();
+    nlohmann::json end = started.collect_end();
+    if (options_.cgroups) (void)options_.cgroups->remove(name);
     std::lock_guard lock(state_);
     live.record.last_end = end;
     live.record.state = "failed";
     return tl::unexpected(ready.error());
   }
+  const policy::Partition& spec = live.spec;
   std::lock_guard lock(state_);
-  live.vmm = std::move(*started);
+  live.vmm = std::move(started);
   live.record.pid = live.vmm->pid();
   live.record.start_ticks = live.vmm->start_ticks();
   live.record.state = "running";
@@ -239,25 +249,44 @@ tl::expected<policy::Plan, ApiError> Tile::apply(const PolicySource& source) {
   std::vector<policy::PlanStep> steps = plan.steps;
   std::stable_sort(steps.begin(), steps.end(),
                    [&](const auto& a, const auto& b) { return step_order(a.action) < step_order(b.action); });
+  // New partitions start together: every VMM is spawned first, then each is waited for, so an apply
+  // of many partitions takes about as long as the slowest start, not the sum of them all.
+  std::vector<std::pair<std::string, VmmProcess>> spawned;
   for (const policy::PlanStep& step : steps) {
-    if (step.action == Action::kDestroy || step.action == Action::kUnchanged) continue;
+    const policy::Partition* spec = desired->find(step.partition);
+    if (step.action != Action::kCreate || spec == nullptr) continue;
+    {
+      std::lock_guard lock(state_);
+      Live& live = partitions_[step.partition];
+      live.spec = *spec;
+      if (auto old = journal_state_.partitions.find(step.partition); old != journal_state_.partitions.end()) {
+        live.record.uid = old->second.uid, live.record.gid = old->second.gid;
+      }
+    }
+    created.push_back(step.partition);
+    auto process = spawn(step.partition, partitions_[step.partition], desired->tile);
+    if (!process) {
+      failure = process.error(), failed_partition = step.partition;
+      break;
+    }
+    spawned.emplace_back(step.partition, std::move(*process));
+  }
+  for (auto& [name, process] : spawned) {
+    if (!failure.empty()) {
+      // Another partition already failed: the rest are not waited for, only ended.
+      process.kill();
+      (void)process.collect_end();
+      if (options_.cgroups) (void)options_.cgroups->remove(name);
+      continue;
+    }
+    if (auto ok = await_ready(name, partitions_[name], std::move(process)); !ok) failure = ok.error(), failed_partition = name;
+  }
+  for (const policy::PlanStep& step : steps) {
+    if (!failure.empty()) break;
+    if (step.action == Action::kDestroy || step.action == Action::kUnchanged || step.action == Action::kCreate) continue;
     const policy::Partition* spec = desired->find(step.partition);
     if (spec == nullptr) continue;
-    if (step.action == Action::kCreate) {
-      {
-        std::lock_guard lock(state_);
-        Live& live = partitions_[step.partition];
-        live.spec = *spec;
-        if (auto old = journal_state_.partitions.find(step.partition); old != journal_state_.partitions.end()) {
-          live.record.uid = old->second.uid, live.record.gid = old->second.gid;
-        }
-      }
-      created.push_back(step.partition);
-      if (auto ok = launch(step.partition, partitions_[step.partition], desired->tile); !ok) {
-        failure = ok.error(), failed_partition = step.partition;
-        break;
-      }
-    } else if (step.action == Action::kRestart) {
+    if (step.action == Action::kRestart) {
       Live& live = partitions_[step.partition];
       replaced.emplace_back(step.partition, live.spec);
       stop_vmm(step.partition, live);

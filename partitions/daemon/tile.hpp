@@ -100,6 +100,9 @@ class Tile {
 
   // Starts the VMM of `live` (its spec set) and waits until it answers; the caller holds ops_.
   [[nodiscard]] tl::expected<void, std::string> launch(const std::string& name, Live& live, const policy::Tile& tile);
+  // launch() in two halves, so that many VMMs can start at once.
+  [[nodiscard]] tl::expected<VmmProcess, std::string> spawn(const std::string& name, Live& live, const policy::Tile& tile);
+  [[nodiscard]] tl::expected<void, std::string> await_ready(const std::string& name, Live& live, VmmProcess started);
   void stop_vmm(const std::string& name, Live& live);
   [[nodiscard]] uid_t uid_for(const std::string& name);
   void save_journal();
