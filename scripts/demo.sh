@@ -32,16 +32,6 @@ policy="$work/demo-tile.json"
 tilectl=("$build/partitions/tilectl/tilectl" --socket "$socket")
 daemon_pid=""
 
-# The template names its images as @GUEST_DIR@/NAME and their hashes as @SHA256:NAME@.
-fill_policy() {
-  local text
-  text="$(sed "s|@GUEST_DIR@|$build/guest|g" "$TILEHV_ROOT/policies/examples/demo-tile.template.json")"
-  for image in $(grep -o '@SHA256:[^@]*@' <<<"$text" | sort -u | sed 's/@SHA256:\(.*\)@/\1/'); do
-    text="${text//@SHA256:$image@/$(sha256sum "$build/guest/$image" | cut -d' ' -f1)}"
-  done
-  printf '%s\n' "$text" >"$policy"
-}
-
 shutdown() {
   trap - INT TERM EXIT
   echo
@@ -56,7 +46,7 @@ shutdown() {
 }
 trap shutdown INT TERM EXIT
 
-fill_policy
+"$TILEHV_ROOT/policies/render-template.sh" "$TILEHV_ROOT/policies/examples/demo-tile.template.json" "$build/guest" >"$policy"
 jail=()
 if [[ $(id -u) -ne 0 ]]; then
   # Without root there is no jail: the demo policy then says so in its own words.

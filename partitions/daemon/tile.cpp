@@ -176,7 +176,9 @@ tl::expected<void, std::string> Tile::await_ready(const std::string& name, Live&
     std::lock_guard lock(state_);
     live.record.last_end = end;
     live.record.state = "failed";
-    return tl::unexpected(ready.error());
+    const std::string detail = end.value("detail", "");
+    return tl::unexpected(detail.empty() || ready.error().find(detail) != std::string::npos ? ready.error()
+                                                                                            : ready.error() + " (" + detail + ")");
   }
   const policy::Partition& spec = live.spec;
   std::lock_guard lock(state_);
