@@ -3,21 +3,38 @@
 # build/bench-results/. Run on an idle machine: every target is a ratio within one run.
 #
 #   scripts/bench.sh [--runs N]      N cold starts per contender in the boot comparison (default 15)
+#   scripts/bench.sh tile            only the tile daemon's benchmark (apply, idle CPU, API)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 runs=15
+only=""
 if [[ "${1:-}" == "--runs" ]]; then
   runs="$2"
+elif [[ "${1:-}" == "tile" ]]; then
+  only="tile"
 fi
 
 tilehv_install_deps
 build="$TILEHV_ROOT/build"
 echo "==> building"
 cmake -S "$TILEHV_ROOT" -B "$build" -G Ninja -DTILEHV_BUILD_BENCHMARKS=ON >/dev/null
-cmake --build "$build" --parallel "$(nproc)" --target tilehv guest-kernels bench_hypervisor tilehv-floor tilehv-bench-boot tilehv-bench-net tilehv-bench-channel-path
+cmake --build "$build" --parallel "$(nproc)" --target tilehv guest-kernels bench_hypervisor tilehv-floor tilehv-bench-boot tilehv-bench-net tilehv-bench-channel-path \
+  tilehvd tilehv-bench-tile
 results="$build/bench-results"
 mkdir -p "$results"
+
+run_tile() {
+  echo
+  echo "==> tile: apply of 100 partitions against 100 bare VMMs started at once, CPU of 200 idle partitions,"
+  echo "    API requests/s against a bare unix socket (jailed when run as root)"
+  "$build/tests/bench/tilehv-bench-tile" --tilehvd "$build/partitions/daemon/tilehvd" --tilehv "$build/hypervisor/tilehv" \
+    --guest-dir "$build/guest" | tee "$results/tile.md" || true
+}
+if [[ "$only" == "tile" ]]; then
+  run_tile
+  exit 0
+fi
 
 echo "==> boot: tilehv vs QEMU microvm vs floor, $runs cold starts each, alternating"
 "$build/tests/bench/tilehv-bench-boot" --runs "$runs" --kernel "$build/guest/hello.elf" \
@@ -51,3 +68,5 @@ echo "    against an eventfd floor with as many wakeups, sensor samples delivere
 echo
 echo "==> channel data path without guest code (device, port, plane, router) against the eventfd floor"
 "$build/tests/bench/tilehv-bench-channel-path" 5 | tee "$results/channel_path.md" || true
+
+run_tile

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -74,6 +75,18 @@ std::optional<std::uint64_t> cpu_ticks(const WatchedProcess& p) {
   return std::stoull((*fields)[11]) + std::stoull((*fields)[12]);  // fields 14 and 15: utime, stime
 }
 
+std::optional<std::uint64_t> cpu_ns(const WatchedProcess& p) {
+  if (gone(p)) return std::nullopt;
+  std::uint64_t sum = 0;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(p.pid) + "/task", ec)) {
+    std::ifstream in(task.path() / "schedstat");
+    std::uint64_t ns = 0;
+    if (in >> ns) sum += ns;
+  }
+  return sum;
+}
+
 std::vector<pid_t> wait_gone(const std::vector<WatchedProcess>& processes, std::chrono::milliseconds limit) {
   const auto deadline = Clock::now() + limit;
   std::vector<pid_t> killed;
@@ -107,8 +120,10 @@ void reap_zombie_children() {
   for (const pid_t pid : zombies) ::waitpid(pid, nullptr, WNOHANG);
 }
 
-Daemon::Daemon(std::string tilehvd, std::string tilehv, std::filesystem::path dir)
-    : tilehvd_(std::move(tilehvd)), tilehv_(std::move(tilehv)), dir_(std::move(dir)) {}
+Daemon::Daemon(std::string tilehvd, std::string tilehv, std::filesystem::path dir, bool jailed)
+    : tilehvd_(std::move(tilehvd)), tilehv_(std::move(tilehv)), dir_(std::move(dir)), jailed_(jailed) {}
+
+bool Daemon::jailed() const { return jailed_ && ::geteuid() == 0; }
 
 Daemon::~Daemon() { shut_down(); }
 
@@ -116,7 +131,7 @@ bool Daemon::start() {
   std::filesystem::create_directories(dir_);
   std::vector<std::string> args = {tilehvd_, "--socket", socket(), "--state-dir", state().string(), "--vmm", tilehv_,
                                    "--stop-on-exit"};
-  if (::geteuid() != 0) args.push_back("--no-jail");
+  if (!jailed()) args.push_back("--no-jail");
   pid_ = spawn(args, (dir_ / "tilehvd.log").string());
   for (int i = 0; i < 400; ++i) {
     if (auto r = call("GET", "/v1/health", {}, std::chrono::milliseconds(500)); r && r->status == 200) return true;

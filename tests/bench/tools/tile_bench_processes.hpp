@@ -28,15 +28,18 @@ struct WatchedProcess {
 [[nodiscard]] bool gone(const WatchedProcess& p);
 // user + system time of every thread of the process, in clock ticks; nullopt once it is gone.
 [[nodiscard]] std::optional<std::uint64_t> cpu_ticks(const WatchedProcess& p);
+// The CPU time of every live thread of the process in nanoseconds (the scheduler's own account, from
+// /proc/PID/task/TID/schedstat: exact where clock ticks only sample); nullopt once it is gone.
+[[nodiscard]] std::optional<std::uint64_t> cpu_ns(const WatchedProcess& p);
 // Waits until every process is gone; SIGKILLs (by pid) and reports those left after `limit`.
 std::vector<pid_t> wait_gone(const std::vector<WatchedProcess>& processes, std::chrono::milliseconds limit);
 // Reaps this process's zombie children: as a subreaper it inherits the VMMs whose parent ended.
 void reap_zombie_children();
 
-// A tilehvd started on `dir`/state with its socket at `dir`/api.sock, jailed when run as root.
+// A tilehvd started on `dir`/state with its socket at `dir`/api.sock; jailed if asked and run as root.
 class Daemon {
  public:
-  Daemon(std::string tilehvd, std::string tilehv, std::filesystem::path dir);
+  Daemon(std::string tilehvd, std::string tilehv, std::filesystem::path dir, bool jailed = true);
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -56,11 +59,13 @@ class Daemon {
   [[nodiscard]] std::string socket() const { return (dir_ / "api.sock").string(); }
   [[nodiscard]] std::filesystem::path state() const { return dir_ / "state"; }
   [[nodiscard]] pid_t pid() const { return pid_; }
+  [[nodiscard]] bool jailed() const;
   [[nodiscard]] std::string log_tail() const;
 
  private:
   std::string tilehvd_, tilehv_;
   std::filesystem::path dir_;
+  bool jailed_ = true;
   pid_t pid_ = 0;
   std::vector<WatchedProcess> seen_vmms_;  // every VMM it ran, to check they are gone
 };
