@@ -497,22 +497,18 @@ bool Vmm::send_msi(std::uint32_t pin, const vdevices::MsiMessage& message) noexc
   return vm_.signal_msi(message.address, message.data);
 }
 
-void Vmm::route_changed(std::uint32_t pin, const vdevices::MsiMessage& message, bool masked) noexcept {
+void Vmm::route_changed(std::uint32_t pin, const vdevices::MsiMessage& message) noexcept {
   if (pin >= routes_.size()) return;
   std::lock_guard lock(routes_mutex_);
-  // A masked pin keeps its route: the IOAPIC model never signals a masked pin's irqfd, and KVM asks
-  // for the EOI of a level-triggered vector only while a route names it. Dropping the route on mask
-  // would lose the EOI of an interrupt already in service and leave Remote IRR set for good (seen when
-  // a guest masks a pin, points it at another CPU and unmasks it).
-  (void)masked;
-  std::optional<vdevices::MsiMessage> route = message;
-  const bool same = routes_[pin].has_value() == route.has_value() &&
-                    (!route || (routes_[pin]->address == route->address && routes_[pin]->data == route->data));
-  if (same) return;
+  // A pin the guest never programmed has no route; one it masked keeps its route (msi_sender.hpp).
+  if (routes_[pin] && routes_[pin]->address == message.address && routes_[pin]->data == message.data) return;
   std::vector<kvm::Vm::MsiRoute> table;
   for (std::uint32_t p = 0; p < routes_.size(); ++p) {
-    const auto& r = p == pin ? route : routes_[p];
-    if (r) table.push_back({p, r->address, r->data});
+    if (p == pin) {
+      table.push_back({p, message.address, message.data});
+    } else if (routes_[p]) {
+      table.push_back({p, routes_[p]->address, routes_[p]->data});
+    }
   }
   try {
     if (auto set = vm_.set_msi_routes(table); !set) {
@@ -524,7 +520,7 @@ void Vmm::route_changed(std::uint32_t pin, const vdevices::MsiMessage& message, 
   } catch (...) {
     return;
   }
-  routes_[pin] = route;
+  routes_[pin] = message;
 }
 
 void Vmm::guest_exit(std::uint32_t value) noexcept { end_vm(VmEnd{VmEnd::Kind::kGuestExit, value, {}}); }

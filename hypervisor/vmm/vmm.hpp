@@ -132,7 +132,7 @@ class Vmm final : public vdevices::PowerEvents,
   void end_vm(VmEnd end) noexcept override;
   // MsiSender (from the IOAPIC).
   [[nodiscard]] bool send_msi(std::uint32_t pin, const vdevices::MsiMessage& message) noexcept override;
-  void route_changed(std::uint32_t pin, const vdevices::MsiMessage& message, bool masked) noexcept override;
+  void route_changed(std::uint32_t pin, const vdevices::MsiMessage& message) noexcept override;
   // GuestErrorReporter (from devices): one stderr line each, the first kMaxReportedGuestErrors only.
   void guest_error(std::string_view device, std::string_view what) noexcept override;
   [[nodiscard]] std::uint64_t guest_errors() const noexcept { return guest_errors_.load(); }

@@ -86,12 +86,9 @@ tl::expected<nlohmann::json, ApiError> Tile::describe(const std::string& name) c
   }
   if (files) {
     // Asked without the tables locked: a VMM that is slow to answer delays only this request.
-    auto temp = VmmProcess::adopt(pid, process_start_ticks(pid).value_or(0), *files);
-    if (temp) {
-      if (auto status = temp->control("status", kControlTimeout); status) {
-        status->erase("ok");
-        j["vmm"] = *status;
-      }
+    if (auto status = control_request(files->control(), "status", kControlTimeout); status) {
+      status->erase("ok");
+      j["vmm"] = *status;
     }
     if (auto stats = read_proc_stats(pid)) {
       j["cpu_seconds"] = stats->cpu_seconds;
@@ -252,9 +249,8 @@ std::string Tile::prometheus_metrics() const {
       out += fmt::format("tilehv_partition_cpu_seconds_total{{partition=\"{}\"}} {:.3f}\n", label(r.name), stats->cpu_seconds);
       memory_lines += fmt::format("tilehv_partition_resident_bytes{{partition=\"{}\"}} {}\n", label(r.name), stats->resident_bytes);
     }
-    auto temp = VmmProcess::adopt(r.pid, process_start_ticks(r.pid).value_or(0), *r.files);
-    if (!temp) continue;
-    if (auto status = temp->control("status", std::chrono::milliseconds(500)); status && status->contains("exits")) {
+    if (auto status = control_request(r.files->control(), "status", std::chrono::milliseconds(500));
+        status && status->contains("exits")) {
       for (const auto& [kind, count] : (*status)["exits"].items()) {
         exit_lines += fmt::format("tilehv_partition_exits_total{{partition=\"{}\",kind=\"{}\"}} {}\n", label(r.name),
                                   label(kind), count.dump());

@@ -9,18 +9,13 @@
 
 #include <fmt/format.h>
 
+#include "daemon/restart_rules.hpp"
 #include "daemon/tile.hpp"
 
 namespace tilehv::daemon {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bool clean_end(const nlohmann::json& end) {
-  const std::string kind = end.value("kind", "");
-  if (kind == "guest-power-off") return true;
-  return kind == "guest-exit" && end.value("guest_value", 1U) == 0;
-}
 
 // A partition that ran this long before failing starts its backoff afresh.
 constexpr auto kStableRun = std::chrono::seconds(30);
@@ -87,8 +82,7 @@ tl::expected<void, std::string> Tile::recover() {
       live.record.state = "stopped";
       events_.record("partition.ended", name, fmt::format("{} ended while the daemon was away: {}", name, end.value("kind", "")),
                      {{"end", end}});
-      if (!record.stop_requested && (spec->restart.policy == policy::RestartPolicy::kAlways ||
-                                     (spec->restart.policy == policy::RestartPolicy::kOnFailure && !clean_end(end)))) {
+      if (!record.stop_requested && restart_wanted(spec->restart, end)) {
         live.record.state = "waiting";
         live.restart_at = Clock::now();
       }
@@ -176,20 +170,15 @@ void Tile::handle_end(const std::string& name, Live& live) {
                              end.value("detail", "").empty() ? "" : ": " + end.value("detail", "")),
                  {{"end", end}});
   const policy::Restart& restart = live.spec.restart;
-  const bool wanted = restart.policy == policy::RestartPolicy::kAlways ||
-                      (restart.policy == policy::RestartPolicy::kOnFailure && !clean);
-  if (wanted && !live.record.stop_requested) {
+  if (restart_wanted(restart, end) && !live.record.stop_requested) {
     if (restart.policy == policy::RestartPolicy::kOnFailure && live.record.restarts >= restart.max_retries) {
       events_.record("partition.gave-up", name,
                      fmt::format("{} failed {} times in a row; not restarting it (on-failure, maxRetries {})", name,
                                  live.record.restarts, restart.max_retries));
     } else {
-      std::uint64_t delay = restart.backoff_initial_ms;
-      for (std::uint32_t i = 0; i < live.record.restarts && delay < restart.backoff_max_ms; ++i) delay *= 2;
-      delay = std::min(delay, restart.backoff_max_ms);
       std::lock_guard lock(state_);
       live.record.state = "waiting";
-      live.restart_at = Clock::now() + std::chrono::milliseconds(delay);
+      live.restart_at = Clock::now() + backoff(restart, live.record.restarts);
     }
   }
   save_journal();
@@ -223,11 +212,9 @@ void Tile::start_due_restarts() {
       events_.record("partition.start-failed", name, fmt::format("{} did not start: {}", name, ok.error()));
       const policy::Restart& restart = live.spec.restart;
       if (restart.policy == policy::RestartPolicy::kAlways || live.record.restarts < restart.max_retries) {
-        std::uint64_t delay = restart.backoff_initial_ms;
-        for (std::uint32_t i = 0; i < live.record.restarts && delay < restart.backoff_max_ms; ++i) delay *= 2;
         std::lock_guard lock(state_);
         live.record.state = "waiting";
-        live.restart_at = Clock::now() + std::chrono::milliseconds(std::min(delay, restart.backoff_max_ms));
+        live.restart_at = Clock::now() + backoff(restart, live.record.restarts);
       }
     }
   }

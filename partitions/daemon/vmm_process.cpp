@@ -121,9 +121,10 @@ tl::expected<VmmProcess, std::string> VmmProcess::adopt(pid_t pid, std::uint64_t
   return VmmProcess(pid, std::move(pidfd), start_ticks, std::move(files), false);
 }
 
-tl::expected<nlohmann::json, std::string> VmmProcess::control(const std::string& request,
-                                                              std::chrono::milliseconds timeout) const {
-  util::UniqueFd fd = connect_control(files_.control());
+tl::expected<nlohmann::json, std::string> control_request(const std::filesystem::path& socket,
+                                                          const std::string& request,
+                                                          std::chrono::milliseconds timeout) {
+  util::UniqueFd fd = connect_control(socket);
   if (!fd) return tl::unexpected("control socket: " + util::errno_text(errno));
   const std::string line = request + "\n";
   if (::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {

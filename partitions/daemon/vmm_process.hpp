@@ -54,6 +54,12 @@ using Spawner = std::function<tl::expected<SpawnedProcess, std::string>(SpawnReq
 // fork+exec without a jail, in a session of its own so the daemon's terminal signals miss it.
 [[nodiscard]] tl::expected<SpawnedProcess, std::string> spawn_unjailed(SpawnRequest& request);
 
+// One request on a VMM's control socket ("status", "pause", "resume", "stop"): its JSON answer, or
+// what went wrong (no socket, no answer in time, a refusal).
+[[nodiscard]] tl::expected<nlohmann::json, std::string> control_request(const std::filesystem::path& socket,
+                                                                        const std::string& request,
+                                                                        std::chrono::milliseconds timeout);
+
 // /proc/PID/stat's start time (clock ticks since boot); nullopt if the process does not exist.
 [[nodiscard]] std::optional<std::uint64_t> process_start_ticks(pid_t pid);
 
@@ -69,9 +75,10 @@ class VmmProcess {
   [[nodiscard]] std::uint64_t start_ticks() const noexcept { return start_ticks_; }
   [[nodiscard]] const VmmFiles& files() const noexcept { return files_; }
 
-  // One request on the control socket: "status", "pause", "resume", "stop".
   [[nodiscard]] tl::expected<nlohmann::json, std::string> control(const std::string& request,
-                                                                  std::chrono::milliseconds timeout) const;
+                                                                  std::chrono::milliseconds timeout) const {
+    return control_request(files_.control(), request, timeout);
+  }
   // Waits until the VMM answers "status" (it has made its VM and devices); an error if it ended
   // first (with what its log says) or did not answer in time.
   [[nodiscard]] tl::expected<void, std::string> wait_ready(std::chrono::milliseconds timeout) const;

@@ -97,7 +97,7 @@ void Ioapic::write_window(std::uint32_t value) {
   // retire an interrupt they moved away from the CPU that took it (Linux does the same on IOAPICs
   // without an EOI register); KVM's and QEMU's IOAPICs behave alike.
   if ((entry & kLevelTriggered) == 0) entry &= ~kRemoteIrr;
-  sender_.route_changed(pin, message_for(entry), (entry & kMasked) != 0);
+  sender_.route_changed(pin, message_for(entry));
   // Unmasking a pin whose line is asserted delivers it now (the interrupt was held, not lost).
   service(pin);
 }
@@ -180,7 +180,7 @@ tl::expected<void, StateError> Ioapic::restore_state(const DeviceState& state) {
   level_ = levels;
   // The hypervisor's routes follow the restored entries.
   for (std::uint32_t pin = 0; pin < kPins; ++pin) {
-    sender_.route_changed(pin, message_for(entries_[pin]), (entries_[pin] & kMasked) != 0);
+    sender_.route_changed(pin, message_for(entries_[pin]));
   }
   return {};
 }

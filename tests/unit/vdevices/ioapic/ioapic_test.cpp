@@ -12,7 +12,7 @@ namespace {
 
 class RecordingMsi final : public MsiSender {
  public:
-  void route_changed(std::uint32_t, const MsiMessage&, bool) noexcept override { ++route_changes; }
+  void route_changed(std::uint32_t, const MsiMessage&) noexcept override { ++route_changes; }
   bool send_msi(std::uint32_t, const MsiMessage& m) noexcept override {
     sent.push_back(m);
     return accept;
