@@ -406,8 +406,13 @@ tl::expected<void, VmmError> Vmm::start() {
       });
     }
   } catch (const std::system_error& e) {
-    stop(VmEnd{VmEnd::Kind::kVcpuFailure, 0, std::string("cannot start vCPU thread: ") + e.what()});
-    return tl::unexpected(host_error(std::string("cannot start vCPU thread: ") + e.what()));
+    // EAGAIN is how RLIMIT_NPROC shows: it counts every process of this uid on the host, not just ours.
+    const std::string why = std::string("cannot start vCPU thread: ") + e.what() +
+                            (e.code() == std::errc::resource_unavailable_try_again
+                                 ? " (the process limit of this uid is reached; does something else run as it?)"
+                                 : "");
+    stop(VmEnd{VmEnd::Kind::kVcpuFailure, 0, why});
+    return tl::unexpected(host_error(why));
   }
   return {};
 }

@@ -46,11 +46,16 @@ int main(int argc, char** argv) {
   CLI::App app{"tilehvd: the tile daemon: policies, jailed partitions, the I/O plane and the control API"};
   std::string socket_path, state_dir, policy_file, vmm_binary = default_vmm_binary(), socket_group;
   bool no_jail = false, stop_on_exit = false;
+  uid_t uid_base = tilehv::daemon::TileOptions{}.uid_base;
   app.add_option("--socket", socket_path, "The control API's unix socket")->required();
   app.add_option("--state-dir", state_dir, "Where the journal, events and partitions' files live")->required();
   app.add_option("--policy", policy_file, "Apply this policy at start (JSON, or YAML by extension)");
   app.add_option("--vmm", vmm_binary, "The tilehv executable")->capture_default_str();
   app.add_option("--socket-group", socket_group, "Group that owns the API socket (mode 0660)");
+  app.add_option("--uid-base", uid_base,
+                 "Partitions' uids and gids start here, one per partition; give each daemon on a host its own range")
+      ->capture_default_str()
+      ->check(CLI::Range(static_cast<uid_t>(1000), static_cast<uid_t>(0x7fff0000)));
   app.add_flag("--no-jail", no_jail, "Development: run VMMs without their jail (only policies that allow it apply)");
   app.add_flag("--stop-on-exit", stop_on_exit,
                "Stop every partition when the daemon exits (by default they keep running and a restarted daemon re-adopts them)");
@@ -77,6 +82,7 @@ int main(int argc, char** argv) {
     options.state_dir = std::filesystem::absolute(state_dir);
     options.vmm_binary = vmm_binary;
     options.jailed = !no_jail;
+    options.uid_base = uid_base;
     if (no_jail) {
       options.spawner = tilehv::daemon::spawn_unjailed;
     } else {

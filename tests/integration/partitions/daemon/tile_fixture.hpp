@@ -82,11 +82,14 @@ class TileDaemon {
   std::string socket() const { return (dir_ / "api.sock").string(); }
   std::filesystem::path state() const { return dir_ / "state"; }
   std::string log() const { return (dir_ / "tilehvd.log").string(); }
+  // Tests run in parallel, each with its own daemon: the jail's RLIMIT_NPROC counts every process of a
+  // uid, so daemons that shared a uid range would starve each other's partitions of threads.
+  static uid_t uid_base() { return static_cast<uid_t>(300000 + (::getpid() % 100000) * 64); }
 
   // Starts tilehvd and waits until its API answers.
   void start() {
     std::vector<std::string> args = {TILEHVD_BINARY, "--socket", socket(), "--state-dir", state().string(), "--vmm",
-                                     TILEHV_BINARY};
+                                     TILEHV_BINARY, "--uid-base", std::to_string(uid_base())};
     if (!jailed_tile()) args.push_back("--no-jail");
     const std::string log_path = log();
     pid_ = ::fork();
