@@ -19,6 +19,9 @@ namespace tilehv::cli {
 namespace {
 
 constexpr auto kPauseTimeout = std::chrono::milliseconds(2000);
+// The plane answers a reattach from its own thread in microseconds; this only bounds a plane that hangs.
+constexpr auto kReattachTimeout = std::chrono::milliseconds(2000);
+constexpr std::size_t kMaxControlFds = 4;
 
 std::string error_line(std::string_view what) {
   return nlohmann::json{{"ok", false}, {"error", what}}.dump() + "\n";
@@ -87,22 +90,42 @@ void ControlServer::accept_clients() {
       // predecessor's connection is the likeliest to be dead.
       clients_.erase(clients_.begin());
     }
-    clients_.push_back(Client{std::move(fd), {}});
+    clients_.push_back(Client{std::move(fd), {}, {}});
   }
 }
 
 bool ControlServer::serve_client(Client& client, vmm::Vmm& vm, bool& stop) {
   char buffer[256];
-  const ssize_t got = ::read(client.fd.get(), buffer, sizeof buffer);
-  if (got == 0) return false;
+  alignas(cmsghdr) char control[CMSG_SPACE(kMaxControlFds * sizeof(int))];
+  iovec iov{buffer, sizeof buffer};
+  msghdr message{};
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  const ssize_t got = ::recvmsg(client.fd.get(), &message, MSG_CMSG_CLOEXEC);
   if (got < 0) return errno == EAGAIN || errno == EINTR;
+  // Descriptors are taken (and all but the first closed) before anything else: none may leak.
+  bool one_passed = false;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
+      int fd = -1;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      util::UniqueFd owned(fd);
+      if (!one_passed) client.passed = std::move(owned);
+      one_passed = true;
+    }
+  }
+  if (got == 0) return false;
   client.pending.append(buffer, static_cast<std::size_t>(got));
   std::string replies;
   for (std::size_t end = client.pending.find('\n'); end != std::string::npos; end = client.pending.find('\n')) {
     std::string line = client.pending.substr(0, end);
     client.pending.erase(0, end + 1);
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    replies += answer(line, vm, stop);
+    replies += answer(line, client, vm, stop);
   }
   bool keep = true;
   if (client.pending.size() > kMaxLine) {
@@ -118,7 +141,7 @@ bool ControlServer::serve_client(Client& client, vmm::Vmm& vm, bool& stop) {
   return keep;
 }
 
-std::string ControlServer::answer(const std::string& line, vmm::Vmm& vm, bool& stop) {
+std::string ControlServer::answer(const std::string& line, Client& client, vmm::Vmm& vm, bool& stop) {
   if (line == "status") return status_json(vm) + "\n";
   if (line == "pause") {
     if (!vm.pause(kPauseTimeout)) return error_line("the vCPUs did not stop within 2 s");
@@ -130,6 +153,7 @@ std::string ControlServer::answer(const std::string& line, vmm::Vmm& vm, bool& s
     paused_ = false;
     return status_json(vm) + "\n";
   }
+  if (line == "relink") return relink(client);
   if (line == "stop") {
     stop = true;
     return nlohmann::json{{"ok", true}, {"state", "stopping"}}.dump() + "\n";
@@ -138,7 +162,16 @@ std::string ControlServer::answer(const std::string& line, vmm::Vmm& vm, bool& s
   for (char& c : shown) {
     if (c < 0x20 || c > 0x7e) c = '?';
   }
-  return error_line("unknown request '" + shown + "' (expected status, pause, resume or stop)");
+  return error_line("unknown request '" + shown + "' (expected status, pause, resume, relink or stop)");
+}
+
+std::string ControlServer::relink(Client& client) {
+  if (plane_ == nullptr) return error_line("this VMM has no link to an I/O plane");
+  if (!client.passed) return error_line("relink needs the new plane link passed with the request (SCM_RIGHTS)");
+  const auto result = plane_->relink(std::move(client.passed), kReattachTimeout);
+  nlohmann::json refused = nlohmann::json::array();
+  for (const auto& [port, why] : result.refused) refused.push_back({{"port", port}, {"error", why}});
+  return nlohmann::json{{"ok", true}, {"reattached", result.reattached}, {"refused", refused}}.dump() + "\n";
 }
 
 std::string ControlServer::status_json(vmm::Vmm& vm) const {

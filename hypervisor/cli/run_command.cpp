@@ -16,6 +16,7 @@
 #include "cli/control_server.hpp"
 #include "cli/end_report.hpp"
 #include "jail/jail_setup.hpp"
+#include "port/plane_client.hpp"
 #include "serial/console_sink.hpp"
 #include "util/errno_text.hpp"
 #include "util/unique_fd.hpp"
@@ -79,12 +80,12 @@ int run_partition(RunRequest request) {
     sink = std::make_unique<vdevices::FdSink>(STDOUT_FILENO);
   }
   request.vmm.console = sink.get();
-  util::UniqueFd plane;
+  std::optional<vdevices::port::PlaneClient> plane;
   if (!request.plane.empty()) {
     auto link = open_plane_link(request.plane);
     if (!link) return fail(vmm::kExitUsage, link.error());
-    plane = std::move(*link);
-    request.vmm.plane_link = plane.get();
+    plane.emplace(std::move(*link));
+    request.vmm.plane = &*plane;
   }
 
   // The control socket and the end report are opened before the VM is made, and so before any jail.
@@ -93,6 +94,7 @@ int run_partition(RunRequest request) {
     auto server = ControlServer::listen(request.control_path);
     if (!server) return fail(vmm::kExitUsage, server.error());
     control = std::move(*server);
+    if (plane) control->set_plane(&*plane);
   }
   util::UniqueFd end_report;
   if (!request.end_report_path.empty()) {

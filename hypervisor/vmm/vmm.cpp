@@ -18,7 +18,7 @@
 #include "net/tap_backend.hpp"
 #include "console/port_stream_backend.hpp"
 #include "console/sink_backend.hpp"
-#include "port/plane_link.hpp"
+#include "port/plane_client.hpp"
 #include "util/errno_text.hpp"
 #include "vmm/vcpu_kick.hpp"
 
@@ -131,11 +131,11 @@ tl::expected<std::vector<Vmm::PreparedNet>, VmmError> Vmm::prepare_networks(cons
       p.config.mac = net.mac.value_or(vdevices::MacAddress{{0x02, 0x74, 0x68, 0x00, 0x00, static_cast<std::uint8_t>(i)}});
       p.config.mtu = net.mtu;
     } else {
-      if (config.plane_link < 0) {
+      if (config.plane == nullptr) {
         return tl::unexpected(VmmError{VmmError::Kind::kBadConfig,
                                        fmt::format("network port {} needs a link to the I/O plane", net.plane_port)});
       }
-      auto grant = vdevices::port::request_port(config.plane_link, {"net", net.plane_port}, std::chrono::seconds(5));
+      auto grant = config.plane->request({"net", net.plane_port}, std::chrono::seconds(5));
       if (!grant) return tl::unexpected(VmmError{VmmError::Kind::kHost, grant.error()});
       const auto mac = grant->attributes.count("mac") ? vdevices::MacAddress::parse(grant->attributes["mac"]) : std::nullopt;
       const std::string mtu_text = grant->attributes.count("mtu") ? grant->attributes["mtu"] : "";
@@ -159,10 +159,10 @@ tl::expected<std::vector<Vmm::PreparedNet>, VmmError> Vmm::prepare_networks(cons
 tl::expected<std::optional<Vmm::PreparedVsock>, VmmError> Vmm::prepare_vsock(const VmmConfig& config) {
   if (!config.vsock_port) return std::optional<PreparedVsock>{};
   const std::string& name = *config.vsock_port;
-  if (config.plane_link < 0) {
+  if (config.plane == nullptr) {
     return tl::unexpected(VmmError{VmmError::Kind::kBadConfig, fmt::format("channel port {} needs a link to the I/O plane", name)});
   }
-  auto grant = vdevices::port::request_port(config.plane_link, {"vsock", name}, std::chrono::seconds(5));
+  auto grant = config.plane->request({"vsock", name}, std::chrono::seconds(5));
   if (!grant) return tl::unexpected(VmmError{VmmError::Kind::kHost, grant.error()});
   const std::string cid_text = grant->attributes.count("cid") ? grant->attributes["cid"] : "";
   char* end = nullptr;
@@ -186,10 +186,10 @@ tl::expected<std::vector<std::unique_ptr<vdevices::ConsolePortBackend>>, VmmErro
                                                                         config.console_ports.size(), vdevices::VirtioConsole::kMaxPorts - 1)});
   }
   for (const std::string& name : config.console_ports) {
-    if (config.plane_link < 0) {
+    if (config.plane == nullptr) {
       return tl::unexpected(VmmError{VmmError::Kind::kBadConfig, fmt::format("console port {} needs a link to the I/O plane", name)});
     }
-    auto grant = vdevices::port::request_port(config.plane_link, {"console", name}, std::chrono::seconds(5));
+    auto grant = config.plane->request({"console", name}, std::chrono::seconds(5));
     if (!grant) return tl::unexpected(VmmError{VmmError::Kind::kHost, grant.error()});
     auto endpoint = vdevices::port::PortEndpoint::attach(std::move(grant->fds), vdevices::port::PortSide::kDevice);
     if (!endpoint) return tl::unexpected(VmmError{VmmError::Kind::kHost, "port " + name + ": " + endpoint.error()});

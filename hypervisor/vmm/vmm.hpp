@@ -33,6 +33,10 @@
 #include "serial/console_sink.hpp"
 #include "serial/uart16550.hpp"
 #include "util/unique_fd.hpp"
+
+namespace tilehv::vdevices::port {
+class PlaneClient;
+}
 #include "kvm/io_event.hpp"
 #include "util/event_fd.hpp"
 #include "vmm/device_worker.hpp"
@@ -82,8 +86,8 @@ struct VmmConfig {
   // A virtio console with these named ports, each a console port of the I/O plane (a sensor's
   // stream, `sensor.<name>`, or another service of the tile); port 0 carries the guest's console.
   std::vector<std::string> console_ports;
-  // The plane link (a connected SOCK_SEQPACKET socket, borrowed) for devices on plane ports.
-  int plane_link = -1;
+  // The plane link for devices on plane ports (borrowed; it keeps the ports for a later relink).
+  vdevices::port::PlaneClient* plane = nullptr;
   std::string kvm_path = "/dev/kvm";
 };
 

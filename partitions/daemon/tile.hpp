@@ -95,6 +95,8 @@ class Tile {
 
   explicit Tile(TileOptions options);
   [[nodiscard]] tl::expected<void, std::string> recover();
+  // A re-adopted VMM's ports lived on the previous daemon's plane: it hands them to this one.
+  void relink(const std::string& name, const Live& live);
   [[nodiscard]] tl::expected<policy::Policy, ApiError> load(const PolicySource& source) const;
   [[nodiscard]] std::set<std::string> running_names() const;
 

@@ -45,6 +45,8 @@ tl::expected<void, std::string> Tile::recover() {
   auto plane = ioplane::IoPlane::create(binding_.config);
   if (!plane) return tl::unexpected("I/O plane: " + plane.error());
   plane_ = std::move(*plane);
+  // Re-adopted VMMs hand their ports back one by one; traffic flows once all are back.
+  plane_->hold_traffic();
 
   for (auto& [name, record] : journal_state_.partitions) {
     const policy::Partition* spec = applied_ ? applied_->find(name) : nullptr;
@@ -67,6 +69,7 @@ tl::expected<void, std::string> Tile::recover() {
       live.started_at = Clock::now();
       events_.record("partition.adopted", name, fmt::format("{} re-adopted (pid {})", name, record.pid),
                      {{"pid", record.pid}});
+      relink(name, live);
     } else if (record.pid > 0) {
       // It ended while no daemon watched: its end report says why, and its restart policy applies.
       VmmFiles f{options_.state_dir / "partitions" / name};
@@ -90,6 +93,7 @@ tl::expected<void, std::string> Tile::recover() {
       live.restart_at = Clock::now();
     }
   }
+  plane_->release_traffic();
   // Partitions of the applied policy the journal does not know (a crash mid-apply): started now.
   if (applied_) {
     for (const policy::Partition& p : applied_->partitions) {
@@ -104,6 +108,27 @@ tl::expected<void, std::string> Tile::recover() {
   journal_state_.pending.reset();
   save_journal();
   return {};
+}
+
+void Tile::relink(const std::string& name, const Live& live) {
+  const auto ports = binding_.partitions.find(name);
+  if (ports == binding_.partitions.end() || ports->second.grants.empty() || !live.vmm) return;
+  auto link = plane_->open_link(ports->second.grants);
+  if (!link) {
+    events_.record("partition.relink-failed", name, fmt::format("{}: no plane link: {}", name, link.error()));
+    return;
+  }
+  // The VMM keeps its end of the link (passed with the request); ours closes when this returns.
+  auto answer = control_request(live.vmm->files().control(), "relink", std::chrono::seconds(5), link->get());
+  if (!answer) {
+    events_.record("partition.relink-failed", name, fmt::format("{}: its ports stay off the plane: {}", name, answer.error()));
+    return;
+  }
+  const nlohmann::json reattached = answer->value("reattached", nlohmann::json::array());
+  const nlohmann::json refused = answer->value("refused", nlohmann::json::array());
+  events_.record(refused.empty() ? "partition.relinked" : "partition.relink-failed", name,
+                 fmt::format("{}: {} port(s) back on the plane, {} refused", name, reattached.size(), refused.size()),
+                 {{"reattached", reattached}, {"refused", refused}});
 }
 
 void Tile::supervise() noexcept {

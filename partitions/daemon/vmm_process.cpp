@@ -123,11 +123,25 @@ tl::expected<VmmProcess, std::string> VmmProcess::adopt(pid_t pid, std::uint64_t
 
 tl::expected<nlohmann::json, std::string> control_request(const std::filesystem::path& socket,
                                                           const std::string& request,
-                                                          std::chrono::milliseconds timeout) {
+                                                          std::chrono::milliseconds timeout, int pass_fd) {
   util::UniqueFd fd = connect_control(socket);
   if (!fd) return tl::unexpected("control socket: " + util::errno_text(errno));
-  const std::string line = request + "\n";
-  if (::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
+  std::string line = request + "\n";
+  iovec iov{line.data(), line.size()};
+  msghdr message{};
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  if (pass_fd >= 0) {
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&message);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &pass_fd, sizeof pass_fd);
+  }
+  if (::sendmsg(fd.get(), &message, MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
     return tl::unexpected("control socket: send: " + util::errno_text(errno));
   }
   const auto deadline = Clock::now() + timeout;

@@ -54,11 +54,13 @@ using Spawner = std::function<tl::expected<SpawnedProcess, std::string>(SpawnReq
 // fork+exec without a jail, in a session of its own so the daemon's terminal signals miss it.
 [[nodiscard]] tl::expected<SpawnedProcess, std::string> spawn_unjailed(SpawnRequest& request);
 
-// One request on a VMM's control socket ("status", "pause", "resume", "stop"): its JSON answer, or
-// what went wrong (no socket, no answer in time, a refusal).
+// One request on a VMM's control socket ("status", "pause", "resume", "stop", "relink"): its JSON
+// answer, or what went wrong (no socket, no answer in time, a refusal). `pass_fd`, if not -1, travels
+// with the request (SCM_RIGHTS): the new plane link of a relink.
 [[nodiscard]] tl::expected<nlohmann::json, std::string> control_request(const std::filesystem::path& socket,
                                                                         const std::string& request,
-                                                                        std::chrono::milliseconds timeout);
+                                                                        std::chrono::milliseconds timeout,
+                                                                        int pass_fd = -1);
 
 // /proc/PID/stat's start time (clock ticks since boot); nullopt if the process does not exist.
 [[nodiscard]] std::optional<std::uint64_t> process_start_ticks(pid_t pid);

@@ -194,13 +194,94 @@ void IoPlane::serve_connection(std::uint64_t id) {
     close_connection(id);
     return;
   }
-  auto request = vdevices::port::parse_port_request(message->bytes);
-  if (!request) {
+  auto parsed = vdevices::port::parse_link_message(message->bytes);
+  if (!parsed) {
     metrics_.requests_refused.fetch_add(1, std::memory_order_relaxed);
-    (void)vdevices::port::refuse_port(connection.socket.get(), {"unknown", "unknown"}, request.error());
+    (void)vdevices::port::refuse_port(connection.socket.get(), {"unknown", "unknown"}, parsed.error());
     return;
   }
-  grant(connection, id, *request);
+  if (parsed->op == vdevices::port::LinkMessage::Op::kRequest) {
+    grant(connection, id, parsed->port);
+  } else {
+    reattach(connection, id, parsed->port, std::move(message->fds));
+  }
+}
+
+tl::expected<IoPlane::Admission, std::string> IoPlane::admit(const Connection& connection,
+                                                             const vdevices::port::PortRequest& request) {
+  if (connection.grants && connection.grants->count(request.kind + ":" + request.name) == 0) {
+    return tl::unexpected(std::string("the partition's policy does not give it this port"));
+  }
+  Admission a;
+  a.ring = config_.ring;
+  if (request.kind == "net") {
+    for (const PlaneNetPort& p : config_.net_ports) {
+      if (p.name == request.name) a.net = &p;
+    }
+    if (a.net == nullptr) return tl::unexpected(std::string("no such port in the tile's configuration"));
+    if (switch_.find(a.net->name)) return tl::unexpected(std::string("the port is already held by another VMM"));
+    a.attributes = {{"mac", a.net->mac.text()}, {"mtu", std::to_string(a.net->mtu)}};
+  } else if (request.kind == "vsock") {
+    for (const PlaneVsockPort& p : config_.vsock_ports) {
+      if (p.name == request.name) a.channel = &p;
+    }
+    if (a.channel == nullptr) return tl::unexpected(std::string("no such port in the tile's configuration"));
+    if (router_.find(a.channel->name)) return tl::unexpected(std::string("the port is already held by another VMM"));
+    a.attributes = {{"cid", std::to_string(a.channel->cid)}};
+    a.ring = vdevices::VirtioVsock::kPortConfig;
+  } else if (request.kind == "console") {
+    const PlaneSensor* sensor = nullptr;
+    for (const PlaneSensor& p : config_.sensors) {
+      if ("sensor." + p.spec.name == request.name) sensor = &p;
+    }
+    if (sensor == nullptr) return tl::unexpected(std::string("no such console port in the tile's configuration"));
+    for (const auto& [other_id, other] : ports_) {
+      if (other->kind == LivePort::Kind::kSensor && other->name == request.name && !sensor->shared) {
+        return tl::unexpected(std::string("the port is already held by another VMM"));
+      }
+    }
+    auto created_feed = SensorFeed::create(*sensor);
+    if (!created_feed) return tl::unexpected("sensor unavailable: " + created_feed.error());
+    a.feed = std::move(*created_feed);
+  } else {
+    return tl::unexpected(fmt::format("this plane serves no {} ports", request.kind));
+  }
+  return a;
+}
+
+tl::expected<std::uint64_t, std::string> IoPlane::install(Connection& connection, std::uint64_t connection_id,
+                                                          const vdevices::port::PortRequest& request, Admission& admission,
+                                                          vdevices::port::PortEndpoint endpoint) {
+  SwitchPortId switch_port = 0;
+  EndpointId endpoint_id = 0;
+  if (admission.net != nullptr) {
+    auto added = switch_.add_port(SwitchPortConfig{admission.net->name, admission.net->mac, false, admission.net->allow});
+    if (!added) return tl::unexpected(std::string("its MAC address is already in use on the switch"));
+    switch_port = *added;
+  } else if (admission.channel != nullptr) {
+    auto added = router_.add_endpoint(admission.channel->name, admission.channel->cid);
+    if (!added) return tl::unexpected(std::string("its CID is reserved or already in use"));
+    endpoint_id = *added;
+  }
+  const std::uint64_t port_id = next_id_++;
+  const auto kind = admission.net != nullptr       ? LivePort::Kind::kNet
+                    : admission.channel != nullptr ? LivePort::Kind::kChannel
+                                                   : LivePort::Kind::kSensor;
+  auto live = std::make_unique<LivePort>(LivePort{connection_id, kind, switch_port, endpoint_id, request.name,
+                                                  std::move(endpoint), std::move(admission.feed), std::chrono::steady_clock::now()});
+  if (traffic_held_) {
+    unwatched_ports_.push_back(port_id);
+  } else if (!watch(live->endpoint.wake_fd(), kPortBase + port_id)) {
+    if (admission.net != nullptr) switch_.remove_port(switch_port);
+    if (admission.channel != nullptr) router_.remove_endpoint(endpoint_id);
+    return tl::unexpected(std::string("host error: cannot watch the port"));
+  }
+  connection.ports.push_back(port_id);
+  if (admission.net != nullptr) port_of_switch_port_[switch_port] = port_id;
+  if (admission.channel != nullptr) port_of_endpoint_[endpoint_id] = port_id;
+  ports_.emplace(port_id, std::move(live));
+  update_timer();
+  return port_id;
 }
 
 void IoPlane::grant(Connection& connection, std::uint64_t connection_id, const vdevices::port::PortRequest& request) {
@@ -208,86 +289,70 @@ void IoPlane::grant(Connection& connection, std::uint64_t connection_id, const v
     metrics_.requests_refused.fetch_add(1, std::memory_order_relaxed);
     (void)vdevices::port::refuse_port(connection.socket.get(), request, reason);
   };
-  if (connection.grants && connection.grants->count(request.kind + ":" + request.name) == 0) {
-    return refuse("the partition's policy does not give it this port");
-  }
-  std::map<std::string, std::string> attributes;
-  vdevices::port::PortConfig ring = config_.ring;
-  const PlaneNetPort* net = nullptr;
-  const PlaneVsockPort* channel = nullptr;
-  std::unique_ptr<SensorFeed> feed;
-  if (request.kind == "net") {
-    for (const PlaneNetPort& p : config_.net_ports) {
-      if (p.name == request.name) net = &p;
-    }
-    if (net == nullptr) return refuse("no such port in the tile's configuration");
-    if (switch_.find(net->name)) return refuse("the port is already held by another VMM");
-    attributes = {{"mac", net->mac.text()}, {"mtu", std::to_string(net->mtu)}};
-  } else if (request.kind == "vsock") {
-    for (const PlaneVsockPort& p : config_.vsock_ports) {
-      if (p.name == request.name) channel = &p;
-    }
-    if (channel == nullptr) return refuse("no such port in the tile's configuration");
-    if (router_.find(channel->name)) return refuse("the port is already held by another VMM");
-    attributes = {{"cid", std::to_string(channel->cid)}};
-    ring = vdevices::VirtioVsock::kPortConfig;
-  } else if (request.kind == "console") {
-    const PlaneSensor* sensor = nullptr;
-    for (const PlaneSensor& p : config_.sensors) {
-      if ("sensor." + p.spec.name == request.name) sensor = &p;
-    }
-    if (sensor == nullptr) return refuse("no such console port in the tile's configuration");
-    for (const auto& [other_id, other] : ports_) {
-      if (other->kind == LivePort::Kind::kSensor && other->name == request.name && !sensor->shared) {
-        return refuse("the port is already held by another VMM");
-      }
-    }
-    auto created_feed = SensorFeed::create(*sensor);
-    if (!created_feed) return refuse("sensor unavailable: " + created_feed.error());
-    feed = std::move(*created_feed);
-  } else {
-    return refuse(fmt::format("this plane serves no {} ports", request.kind));
-  }
-  auto created = vdevices::port::PortEndpoint::create(ring);
+  auto admission = admit(connection, request);
+  if (!admission) return refuse(admission.error());
+  auto created = vdevices::port::PortEndpoint::create(admission->ring);
   if (!created) return refuse("host error: " + created.error());
-  SwitchPortId switch_port = 0;
-  EndpointId endpoint_id = 0;
-  if (net != nullptr) {
-    auto added = switch_.add_port(SwitchPortConfig{net->name, net->mac, false, net->allow});
-    if (!added) return refuse("its MAC address is already in use on the switch");
-    switch_port = *added;
-  } else if (channel != nullptr) {
-    auto added = router_.add_endpoint(channel->name, channel->cid);
-    if (!added) return refuse("its CID is reserved or already in use");
-    endpoint_id = *added;
-  }
-  const auto undo = [&] {
-    if (net != nullptr) switch_.remove_port(switch_port);
-    if (channel != nullptr) router_.remove_endpoint(endpoint_id);
-  };
-  const std::uint64_t port_id = next_id_++;
-  const auto kind = net != nullptr ? LivePort::Kind::kNet : channel != nullptr ? LivePort::Kind::kChannel : LivePort::Kind::kSensor;
-  auto live = std::make_unique<LivePort>(LivePort{connection_id, kind, switch_port, endpoint_id, request.name,
-                                                  std::move(created->plane), std::move(feed), std::chrono::steady_clock::now()});
-  if (!watch(live->endpoint.wake_fd(), kPortBase + port_id)) {
-    undo();
-    return refuse("host error: cannot watch the port");
-  }
+  const std::map<std::string, std::string> attributes = admission->attributes;
+  auto port_id = install(connection, connection_id, request, *admission, std::move(created->plane));
+  if (!port_id) return refuse(port_id.error());
   if (auto granted = vdevices::port::grant_port(connection.socket.get(), request, created->device, attributes); !granted) {
-    undo();
     log_line(fmt::format("cannot grant port {}: {}", request.name, granted.error()));
+    std::erase(connection.ports, *port_id);
+    remove_port(*port_id);
     return;
   }
-  connection.ports.push_back(port_id);
-  if (net != nullptr) port_of_switch_port_[switch_port] = port_id;
-  if (channel != nullptr) port_of_endpoint_[endpoint_id] = port_id;
   // The plane sleeps on the port from now on: tell the device side to wake it.
-  if (!live->endpoint.prepare_to_sleep()) {
-    const std::uint64_t one = 1;
-    (void)!::write(live->endpoint.wake_fd(), &one, sizeof one);
+  LivePort& live = *ports_.at(*port_id);
+  if (!live.endpoint.prepare_to_sleep()) live.endpoint.wake_self();
+}
+
+void IoPlane::reattach(Connection& connection, std::uint64_t connection_id, const vdevices::port::PortRequest& request,
+                       std::vector<util::UniqueFd> fds) {
+  const auto refuse = [&](const std::string& reason) {
+    metrics_.requests_refused.fetch_add(1, std::memory_order_relaxed);
+    (void)vdevices::port::refuse_port(connection.socket.get(), request, reason);
+  };
+  if (fds.size() != 3) return refuse(fmt::format("a port is handed back with 3 descriptors, not {}", fds.size()));
+  auto admission = admit(connection, request);
+  if (!admission) return refuse(admission.error());
+  auto endpoint = vdevices::port::PortEndpoint::reclaim(
+      vdevices::port::PortFds{std::move(fds[0]), std::move(fds[1]), std::move(fds[2])}, admission->ring);
+  if (!endpoint) return refuse(endpoint.error());
+  auto port_id = install(connection, connection_id, request, *admission, std::move(*endpoint));
+  if (!port_id) return refuse(port_id.error());
+  if (auto confirmed = vdevices::port::confirm_reattach(connection.socket.get(), request); !confirmed) {
+    log_line(fmt::format("cannot confirm port {}: {}", request.name, confirmed.error()));
+    std::erase(connection.ports, *port_id);
+    remove_port(*port_id);
+    return;
   }
-  ports_.emplace(port_id, std::move(live));
-  update_timer();
+  metrics_.ports_reattached.fetch_add(1, std::memory_order_relaxed);
+  // Both sides look at the rings again: what arrived while no plane ran, and room freed meanwhile.
+  LivePort& live = *ports_.at(*port_id);
+  live.endpoint.wake_self();
+  live.endpoint.wake_peer();
+}
+
+void IoPlane::hold_traffic() {
+  std::lock_guard lock(mutex_);
+  traffic_held_ = true;
+}
+
+void IoPlane::release_traffic() {
+  std::lock_guard lock(mutex_);
+  if (!traffic_held_) return;
+  traffic_held_ = false;
+  for (std::uint64_t id : unwatched_ports_) {
+    auto p = ports_.find(id);
+    if (p == ports_.end()) continue;
+    if (!watch(p->second->endpoint.wake_fd(), kPortBase + id)) {
+      cut_off(id, "host error: cannot watch the port");
+      continue;
+    }
+    p->second->endpoint.wake_self();  // what queued up meanwhile is served on the plane's next turn
+  }
+  unwatched_ports_.clear();
 }
 
 void IoPlane::close_connection(std::uint64_t id) {
@@ -453,7 +518,7 @@ void IoPlane::tick() {
   (void)!::read(timer_.get(), &expirations, sizeof expirations);
   std::vector<std::uint64_t> sensors;
   for (const auto& [id, port] : ports_) {
-    if (port->kind == LivePort::Kind::kSensor) sensors.push_back(id);
+    if (port->kind == LivePort::Kind::kSensor && !traffic_held_) sensors.push_back(id);
   }
   for (std::uint64_t id : sensors) serve_sensor(id, *ports_.at(id));
   host_->tick();

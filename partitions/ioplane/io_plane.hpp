@@ -56,6 +56,7 @@ struct PlaneMetrics {
   std::atomic<std::uint64_t> links_accepted{0};
   std::atomic<std::uint64_t> requests_refused{0};
   std::atomic<std::uint64_t> ports_cut_off{0};  // a VMM corrupted the port's ring
+  std::atomic<std::uint64_t> ports_reattached{0};  // handed back by VMMs of an earlier plane
 };
 
 class IoPlane {
@@ -72,6 +73,11 @@ class IoPlane {
   // The same for one partition, which may be granted only the ports in `grants` ("net:NAME",
   // "vsock:NAME", "console:NAME"): what its policy gives it, whatever its VMM asks for.
   [[nodiscard]] tl::expected<util::UniqueFd, std::string> open_link(std::set<std::string> grants);
+  // While held, ports are granted and handed back but not served: a restarted daemon holds the
+  // plane until every re-adopted VMM has handed its ports back, so that a frame queued for a
+  // partition whose port is not back yet is not dropped. Release serves them all.
+  void hold_traffic();
+  void release_traffic();
   // Replaces what the plane grants from now on (a policy was applied). Live ports keep running;
   // network ports take their new allow-lists, and the channel declarations are replaced.
   void reconfigure(PlaneConfig config);
@@ -101,7 +107,24 @@ class IoPlane {
   void serve_connection(std::uint64_t id);
   void close_connection(std::uint64_t id);
   void serve_port(std::uint64_t id);
+  // What a port request may have: its configuration, attributes, ring geometry and sensor feed.
+  struct Admission {
+    const PlaneNetPort* net = nullptr;
+    const PlaneVsockPort* channel = nullptr;
+    std::unique_ptr<SensorFeed> feed;
+    std::map<std::string, std::string> attributes;
+    vdevices::port::PortConfig ring;
+  };
+  [[nodiscard]] tl::expected<Admission, std::string> admit(const Connection& connection,
+                                                           const vdevices::port::PortRequest& request);
+  // Puts an admitted port's plane endpoint on the switch, the router or its sensor; returns its id.
+  [[nodiscard]] tl::expected<std::uint64_t, std::string> install(Connection& connection, std::uint64_t connection_id,
+                                                                 const vdevices::port::PortRequest& request,
+                                                                 Admission& admission, vdevices::port::PortEndpoint endpoint);
   void grant(Connection& connection, std::uint64_t connection_id, const vdevices::port::PortRequest& request);
+  // A port a VMM held with an earlier plane, handed back with its descriptors.
+  void reattach(Connection& connection, std::uint64_t connection_id, const vdevices::port::PortRequest& request,
+                std::vector<util::UniqueFd> fds);
   // One turn of a port: false if it was cut off.
   [[nodiscard]] bool forward_frame(LivePort& in, std::span<const std::uint8_t> frame);
   [[nodiscard]] bool route_packet(std::uint64_t id, LivePort& in, std::span<const std::uint8_t> packet);
@@ -134,6 +157,8 @@ class IoPlane {
   std::map<std::string, SwitchPortCounters> retired_;  // ports whose VMM left, by name
   std::uint64_t next_id_ = 1;
   bool timer_armed_ = false;
+  bool traffic_held_ = false;
+  std::vector<std::uint64_t> unwatched_ports_;  // installed while traffic was held
   std::vector<util::UniqueFd> pending_links_;  // links opened by open_link() before the thread picks them up
   std::vector<std::uint8_t> frame_;
   std::vector<SwitchPortId> egress_;

@@ -48,6 +48,20 @@ tl::expected<util::UniqueFd, std::string> dup_fd(const util::UniqueFd& fd) {
   return copy;
 }
 
+// What the plane writes to and reads from without blocking: an eventfd opened non-blocking.
+tl::expected<void, std::string> check_wake_fd(const util::UniqueFd& fd, std::string_view which) {
+  const int flags = ::fcntl(fd.get(), F_GETFL);
+  if (flags < 0) return tl::unexpected(fmt::format("{} descriptor: {}", which, util::errno_text(errno)));
+  char target[64] = {};
+  const std::string link = fmt::format("/proc/self/fd/{}", fd.get());
+  const ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
+  if (n <= 0 || std::string_view(target, static_cast<std::size_t>(n)) != "anon_inode:[eventfd]") {
+    return tl::unexpected(fmt::format("{} descriptor is not an eventfd", which));
+  }
+  if ((flags & O_NONBLOCK) == 0) return tl::unexpected(fmt::format("{} eventfd is not non-blocking", which));
+  return {};
+}
+
 }  // namespace
 
 PortEndpoint::PortEndpoint(util::Mapping mapping, PortFds fds, PortSide side, std::uint32_t ring_bytes,
@@ -121,6 +135,24 @@ tl::expected<PortEndpoint, std::string> PortEndpoint::attach(PortFds fds, PortSi
     return tl::unexpected(fmt::format("port memory of {} bytes does not match its {}-byte rings", size, header.ring_bytes));
   }
   return PortEndpoint(std::move(*mapping), std::move(fds), side, header.ring_bytes, header.max_message);
+}
+
+tl::expected<PortEndpoint, std::string> PortEndpoint::reclaim(PortFds device_fds, const PortConfig& expected) {
+  if (!device_fds.memory || !device_fds.own_wake || !device_fds.peer_wake) {
+    return tl::unexpected(std::string("port descriptors missing"));
+  }
+  if (auto ok = check_wake_fd(device_fds.own_wake, "the device's wake"); !ok) return tl::unexpected(ok.error());
+  if (auto ok = check_wake_fd(device_fds.peer_wake, "the plane's wake"); !ok) return tl::unexpected(ok.error());
+  // The device side's own wake is the one the plane signals, and the other way round.
+  PortFds plane{std::move(device_fds.memory), std::move(device_fds.peer_wake), std::move(device_fds.own_wake)};
+  auto endpoint = attach(std::move(plane), PortSide::kPlane);
+  if (!endpoint) return endpoint;
+  if (endpoint->outbound_.capacity() != expected.ring_bytes || endpoint->max_message() != expected.max_message) {
+    return tl::unexpected(fmt::format("port geometry ({}-byte rings, messages up to {}) is not the one granted ({}, {})",
+                                      endpoint->outbound_.capacity(), endpoint->max_message(), expected.ring_bytes,
+                                      expected.max_message));
+  }
+  return endpoint;
 }
 
 tl::expected<PushResult, RingError> PortEndpoint::send(std::span<const std::uint8_t> message) {

@@ -57,6 +57,11 @@ class PortEndpoint {
   [[nodiscard]] static tl::expected<Created, std::string> create(const PortConfig& config);
   // Maps a port received from the peer after checking its size, seals and header.
   [[nodiscard]] static tl::expected<PortEndpoint, std::string> attach(PortFds fds, PortSide side);
+  // The plane takes a port back from the descriptors its device side holds (a restarted plane
+  // re-attaching a running VMM): the rings continue where they stand. The device side is not trusted:
+  // its wake descriptors must be non-blocking eventfds (the plane never blocks on them) and the
+  // geometry must be the one the plane grants for this kind of port, `expected`.
+  [[nodiscard]] static tl::expected<PortEndpoint, std::string> reclaim(PortFds device_fds, const PortConfig& expected);
 
   PortEndpoint(PortEndpoint&&) noexcept = default;
   PortEndpoint& operator=(PortEndpoint&&) noexcept = default;

@@ -10,6 +10,7 @@
 #include <regex>
 #include <sstream>
 
+#include "daemon/vmm_process.hpp"
 #include "support/kvm_available.hpp"
 #include "tile_fixture.hpp"
 
@@ -174,6 +175,66 @@ TEST_F(TileTest, DaemonKilledWithSigkillReadoptsRunningPartitions) {
   }));
   const auto events = daemon_.call("GET", "/v1/events");
   EXPECT_NE(events.body.find("partition.adopted"), std::string::npos) << events.body;
+}
+
+// A daemon's I/O plane dies with it, but the rings of its ports live in memory the VMMs share: the
+// restarted daemon gets every port back (relink) and the traffic continues where it stood. The ping
+// partition counts every round and every mismatch, so a frame lost or doubled across the restart shows.
+TEST_F(TileTest, TrafficBetweenPartitionsContinuesAcrossADaemonKilledWithSigkill) {
+  constexpr int kRounds = 4000;
+  PartitionSpec pong = named("pong");
+  pong.kernel = "udp-pingpong";
+  pong.cmdline = fmt::format("role=pong ip=10.0.0.1 peer=10.0.0.2 count={} wait_ms=60000", kRounds);
+  pong.devices = {{"network", {{"allowPeers", {"ping"}}}}};
+  PartitionSpec ping = named("ping");
+  ping.kernel = "udp-pingpong";
+  ping.cmdline = fmt::format("role=ping ip=10.0.0.2 peer=10.0.0.1 count={} size=64 wait_ms=60000", kRounds);
+  ping.devices = {{"network", {{"allowPeers", {"pong"}}}}};
+  { const auto r = daemon_.apply(policy_text({pong, ping})); ASSERT_EQ(r.status, 200) << r.body; }
+  const int ping_pid = pid_of("ping"), pong_pid = pid_of("pong");
+  const auto frames = [&](const std::string& name) -> std::uint64_t {
+    const auto d = daemon_.json("GET", "/v1/partitions/" + name);
+    return d.contains("devices") && d["devices"].contains("network") ? d["devices"]["network"].value("tx_frames", 0ULL) : 0;
+  };
+  ASSERT_TRUE(daemon_.wait_for("ping", [&](const nlohmann::json&) { return frames("ping") >= 200; }))
+      << daemon_.json("GET", "/v1/partitions/ping").dump();
+  // A relink without a new link, or with something that is not one, changes nothing.
+  const auto control = daemon_.state() / "partitions" / "ping" / "control.sock";
+  auto bare = daemon::control_request(control, "relink", std::chrono::seconds(5));
+  ASSERT_FALSE(bare);
+  EXPECT_NE(bare.error().find("relink needs the new plane link"), std::string::npos) << bare.error();
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+  auto piped = daemon::control_request(control, "relink", std::chrono::seconds(5), pipe_fds[1]);
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+  ASSERT_TRUE(piped) << piped.error();
+  EXPECT_TRUE((*piped)["reattached"].empty()) << piped->dump();
+  EXPECT_EQ((*piped)["refused"].size(), 1U) << piped->dump();
+  const auto before = frames("ping");
+  EXPECT_TRUE(daemon_.wait_for("ping", [&](const nlohmann::json&) { return frames("ping") > before + 50; }))
+      << "the partition's traffic stopped after a bogus relink";
+  daemon_.kill(SIGKILL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(testing::process_alive(ping_pid)) << "the ping partition ended before the daemon was killed: raise kRounds";
+  daemon_.start();
+  ASSERT_EQ(pid_of("ping"), ping_pid);
+  ASSERT_EQ(pid_of("pong"), pong_pid);
+  // The new daemon's plane carries the traffic: its own counters move.
+  EXPECT_TRUE(daemon_.wait_for("ping", [&](const nlohmann::json&) { return frames("ping") >= 100; }))
+      << daemon_.json("GET", "/v1/partitions/ping").dump();
+  const auto events = daemon_.call("GET", "/v1/events");
+  EXPECT_NE(events.body.find("partition.relinked"), std::string::npos) << events.body;
+  EXPECT_EQ(events.body.find("partition.relink-failed"), std::string::npos) << events.body;
+  // Every round completes, none mismatched: nothing was lost or doubled while no plane ran.
+  ASSERT_TRUE(daemon_.wait_for("ping", [](const nlohmann::json& p) { return p.value("state", "") != "running"; },
+                               std::chrono::seconds(120)));
+  const auto ended = daemon_.partition("ping");
+  EXPECT_EQ(ended["last_end"].value("kind", ""), "guest-exit") << ended.dump();
+  EXPECT_EQ(ended["last_end"].value("guest_value", -1), 0) << ended.dump();
+  const auto console = daemon_.call("GET", "/v1/partitions/ping/console");
+  EXPECT_NE(console.body.find(fmt::format("udp-pingpong: {} rounds, 64 B, 0 mismatches", kRounds)), std::string::npos)
+      << console.body;
 }
 
 TEST_F(TileTest, PauseResumeStopAndDescribe) {

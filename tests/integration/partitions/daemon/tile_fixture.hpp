@@ -38,6 +38,7 @@ struct PartitionSpec {
   std::string memory = "16M";
   std::string restart = "never";
   std::string image;            // overrides kernel: a path
+  std::string cmdline;
   std::uint32_t cpu_weight = 100;
   nlohmann::json devices = nlohmann::json::object();
 };
@@ -64,6 +65,7 @@ inline std::string policy_text(const std::vector<PartitionSpec>& partitions, con
                         {"cpu", {{"mode", "shared"}, {"weight", s.cpu_weight}}},
                         {"restart", {{"policy", s.restart}, {"backoffInitialMs", 100}, {"backoffMaxMs", 1000}}}};
     if (!s.devices.empty()) part["devices"] = s.devices;
+    if (!s.cmdline.empty()) part["cmdline"] = s.cmdline;
     p["partitions"].push_back(part);
   }
   if (!jailed_tile()) {
