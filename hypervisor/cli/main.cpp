@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "tilehv 0.1.0");
   app.require_subcommand(1);
 
-  std::string kernel, memory = "64M", cmdline, console = "stdout", timeout;
+  std::string kernel, memory = "64M", cmdline, console = "stdout", console_limit = "64M", timeout;
   std::uint32_t vcpus = 1;
   std::vector<std::string> modules;
   bool rng = false;
@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   run->add_option("--cmdline", cmdline, "Kernel command line");
   run->add_option("--module", modules, "A file handed to the guest as a PVH module (repeatable)");
   run->add_option("--console", console, "Console output: stdout or file:PATH")->capture_default_str();
+  run->add_option("--console-limit", console_limit, "A console file stops growing at this size (4K to 1G)")
+      ->capture_default_str();
   run->add_option("--timeout", timeout, "Stop the guest after this many seconds");
   run->add_flag("--rng", rng, "Attach a virtio entropy device (bytes from the host's CSPRNG)");
   run->add_option("--rng-seed", rng_seed, "Attach a virtio entropy device with a deterministic stream from this seed");
@@ -102,6 +104,9 @@ int main(int argc, char** argv) {
     auto target = tilehv::cli::parse_console(console);
     if (!target) return usage_error(target.error());
     request.console = *target;
+    auto limit = tilehv::cli::parse_console_limit(console_limit);
+    if (!limit) return usage_error(limit.error());
+    request.console_limit_bytes = *limit;
     if (!timeout.empty()) {
       auto t = tilehv::cli::parse_timeout(timeout);
       if (!t) return usage_error(t.error());

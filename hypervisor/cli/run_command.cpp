@@ -73,7 +73,7 @@ int run_partition(RunRequest request) {
 
   std::unique_ptr<vdevices::ConsoleSink> sink;
   if (request.console.kind == ConsoleTarget::Kind::kFile) {
-    auto file = vdevices::FileSink::create(request.console.path, kConsoleFileLimit);
+    auto file = vdevices::FileSink::create(request.console.path, request.console_limit_bytes);
     if (!file) return fail(vmm::kExitUsage, file.error());
     sink = std::move(*file);
   } else {
@@ -111,7 +111,7 @@ int run_partition(RunRequest request) {
     // Threads: the main one, the device worker and one per vCPU; RLIMIT_NPROC refuses the task that
     // would reach the limit, hence one more.
     request.jail->max_threads = request.vmm.vcpus + 3;
-    request.jail->max_file_bytes = kConsoleFileLimit;
+    request.jail->max_file_bytes = request.console_limit_bytes;
     if (auto jailed = jail::enter_jail(*request.jail); !jailed) {
       return fail(vmm::kExitHostError, "cannot enter the jail: " + jailed.error());
     }

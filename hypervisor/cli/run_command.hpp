@@ -13,6 +13,7 @@ namespace tilehv::cli {
 struct RunRequest {
   vmm::VmmConfig vmm;
   ConsoleTarget console;
+  std::uint64_t console_limit_bytes = kConsoleFileLimit;  // a console file stops growing here
   std::optional<double> timeout_seconds;
   std::string plane;  // the plane link (open_plane_link syntax); empty: none
   std::string control_path;     // the control socket to serve (control_server.hpp); empty: none

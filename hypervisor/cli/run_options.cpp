@@ -38,6 +38,15 @@ tl::expected<std::uint64_t, std::string> parse_memory_size(const std::string& te
   return value << shift;
 }
 
+tl::expected<std::uint64_t, std::string> parse_console_limit(const std::string& text) {
+  auto bytes = parse_memory_size(text);
+  if (!bytes) return tl::unexpected("console limit: " + bytes.error());
+  if (*bytes < kMinConsoleLimit || *bytes > kMaxConsoleLimit) {
+    return tl::unexpected(fmt::format("console limit '{}' is outside 4K to 1G", text));
+  }
+  return *bytes;
+}
+
 tl::expected<ConsoleTarget, std::string> parse_console(const std::string& text) {
   if (text == "stdout") return ConsoleTarget{ConsoleTarget::Kind::kStdout, {}};
   constexpr std::string_view kFilePrefix = "file:";

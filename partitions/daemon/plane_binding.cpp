@@ -1,6 +1,8 @@
 // PlaneBinding: see plane_binding.hpp.
 #include "daemon/plane_binding.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "sensors/sensor_model.hpp"
@@ -97,6 +99,10 @@ tl::expected<PlaneBinding, std::string> bind_plane(const policy::Policy& policy)
     }
     for (const policy::SensorAssignment& s : p.sensors) {
       ports.grants.insert("console:sensor." + s.sensor);
+      if (s.rate_hz) {
+        ports.sensor_rates["sensor." + s.sensor] = {static_cast<std::uint64_t>(std::llround(s.rate_hz->min * 1000.0)),
+                                                    static_cast<std::uint64_t>(std::llround(s.rate_hz->max * 1000.0))};
+      }
       ports.vmm_arguments.push_back("--console-port");
       ports.vmm_arguments.push_back("sensor." + s.sensor);
     }

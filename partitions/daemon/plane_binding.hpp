@@ -17,6 +17,7 @@ namespace tilehv::daemon {
 
 struct PartitionPorts {
   std::set<std::string> grants;            // for IoPlane::open_link
+  ioplane::SensorRateBounds sensor_rates;  // the policy's rateHz of its sensors
   std::vector<std::string> vmm_arguments;  // --net port:..., --vsock port:..., --console-port ...
 };
 

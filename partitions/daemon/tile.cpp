@@ -138,13 +138,13 @@ tl::expected<VmmProcess, std::string> Tile::spawn(const std::string& name, Live&
   if (ec) return tl::unexpected(fmt::format("{}: {}", files.dir.string(), ec.message()));
   const auto ports = binding_.partitions.find(name);
   if (ports == binding_.partitions.end()) return tl::unexpected(std::string("no plane binding"));
-  auto link = plane_->open_link(ports->second.grants);
+  auto link = plane_->open_link(ports->second.grants, ports->second.sensor_rates);
   if (!link) return tl::unexpected("plane link: " + link.error());
 
   SpawnRequest request;
   request.name = name;
   request.argv = {options_.vmm_binary, "run", "--kernel", spec.image_resolved, "--memory", memory_argument(spec.memory_bytes),
-                  "--vcpus", std::to_string(spec.vcpus), "--console", "file:" + files.console().string(),
+                  "--vcpus", std::to_string(spec.vcpus), "--console", "file:" + files.console().string(), "--console-limit", memory_argument(spec.console_limit_bytes),
                   "--control", files.control().string(), "--end-report", files.end_report().string(), "--plane", "fd:3"};
   if (!spec.cmdline.empty()) request.argv.insert(request.argv.end(), {"--cmdline", spec.cmdline});
   if (spec.rng) request.argv.push_back("--rng");

@@ -113,7 +113,7 @@ tl::expected<void, std::string> Tile::recover() {
 void Tile::relink(const std::string& name, const Live& live) {
   const auto ports = binding_.partitions.find(name);
   if (ports == binding_.partitions.end() || ports->second.grants.empty() || !live.vmm) return;
-  auto link = plane_->open_link(ports->second.grants);
+  auto link = plane_->open_link(ports->second.grants, ports->second.sensor_rates);
   if (!link) {
     events_.record("partition.relink-failed", name, fmt::format("{}: no plane link: {}", name, link.error()));
     return;

@@ -45,6 +45,7 @@ struct IoPlane::Connection {
   util::UniqueFd socket;
   std::vector<std::uint64_t> ports;
   std::optional<std::set<std::string>> grants;  // "kind:name" this link may hold; nullopt: any
+  SensorRateBounds rates;                        // its sensor streams' rate bounds
 };
 
 struct IoPlane::LivePort {
@@ -126,13 +127,18 @@ tl::expected<void, std::string> IoPlane::listen(const std::string& path) {
   return {};
 }
 
-tl::expected<util::UniqueFd, std::string> IoPlane::open_link() { return open_link_for(std::nullopt); }
+tl::expected<util::UniqueFd, std::string> IoPlane::open_link() { return open_link_for(std::nullopt, {}); }
 
 tl::expected<util::UniqueFd, std::string> IoPlane::open_link(std::set<std::string> grants) {
-  return open_link_for(std::move(grants));
+  return open_link_for(std::move(grants), {});
 }
 
-tl::expected<util::UniqueFd, std::string> IoPlane::open_link_for(std::optional<std::set<std::string>> grants) {
+tl::expected<util::UniqueFd, std::string> IoPlane::open_link(std::set<std::string> grants, SensorRateBounds rates) {
+  return open_link_for(std::move(grants), std::move(rates));
+}
+
+tl::expected<util::UniqueFd, std::string> IoPlane::open_link_for(std::optional<std::set<std::string>> grants,
+                                                                 SensorRateBounds rates) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
     return tl::unexpected("socketpair: " + util::errno_text(errno));
@@ -140,11 +146,11 @@ tl::expected<util::UniqueFd, std::string> IoPlane::open_link_for(std::optional<s
   util::UniqueFd plane_end(pair[0]);
   util::UniqueFd vmm_end(pair[1]);
   std::lock_guard lock(mutex_);
-  add_connection(std::move(plane_end), std::move(grants));
+  add_connection(std::move(plane_end), std::move(grants), std::move(rates));
   return vmm_end;
 }
 
-void IoPlane::add_connection(util::UniqueFd socket, std::optional<std::set<std::string>> grants) {
+void IoPlane::add_connection(util::UniqueFd socket, std::optional<std::set<std::string>> grants, SensorRateBounds rates) {
   const std::uint64_t id = next_id_++;
   if (!watch(socket.get(), kConnectionBase + id)) {
     log_line("cannot watch a plane link: " + util::errno_text(errno));
@@ -153,6 +159,7 @@ void IoPlane::add_connection(util::UniqueFd socket, std::optional<std::set<std::
   auto connection = std::make_unique<Connection>();
   connection->socket = std::move(socket);
   connection->grants = std::move(grants);
+  connection->rates = std::move(rates);
   connections_.emplace(id, std::move(connection));
   metrics_.links_accepted.fetch_add(1, std::memory_order_relaxed);
 }
@@ -174,7 +181,7 @@ void IoPlane::run() noexcept {
         tick();
       } else if (token == kListenToken) {
         util::UniqueFd accepted(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-        if (accepted) add_connection(std::move(accepted), std::nullopt);
+        if (accepted) add_connection(std::move(accepted), std::nullopt, {});
       } else if (token >= kPortBase) {
         serve_port(token - kPortBase);
       } else if (token >= kConnectionBase) {
@@ -240,7 +247,9 @@ tl::expected<IoPlane::Admission, std::string> IoPlane::admit(const Connection& c
         return tl::unexpected(std::string("the port is already held by another VMM"));
       }
     }
-    auto created_feed = SensorFeed::create(*sensor);
+    const auto bounds = connection.rates.find(request.name);
+    auto created_feed = SensorFeed::create(*sensor, bounds == connection.rates.end() ? std::nullopt
+                                                                                    : std::optional<RateBoundsMhz>(bounds->second));
     if (!created_feed) return tl::unexpected("sensor unavailable: " + created_feed.error());
     a.feed = std::move(*created_feed);
   } else {

@@ -44,6 +44,9 @@ struct PlaneVsockPort {
   std::uint64_t cid = 0;
 };
 
+// Rate bounds a partition's policy narrows sensors to, by console port name ("sensor.<name>").
+using SensorRateBounds = std::map<std::string, RateBoundsMhz>;
+
 struct PlaneConfig {
   std::vector<PlaneNetPort> net_ports;
   std::vector<PlaneVsockPort> vsock_ports;
@@ -73,6 +76,8 @@ class IoPlane {
   // The same for one partition, which may be granted only the ports in `grants` ("net:NAME",
   // "vsock:NAME", "console:NAME"): what its policy gives it, whatever its VMM asks for.
   [[nodiscard]] tl::expected<util::UniqueFd, std::string> open_link(std::set<std::string> grants);
+  // The same, with the rate bounds its policy gives the partition's sensor streams.
+  [[nodiscard]] tl::expected<util::UniqueFd, std::string> open_link(std::set<std::string> grants, SensorRateBounds rates);
   // While held, ports are granted and handed back but not served: a restarted daemon holds the
   // plane until every re-adopted VMM has handed its ports back, so that a frame queued for a
   // partition whose port is not back yet is not dropped. Release serves them all.
@@ -102,8 +107,9 @@ class IoPlane {
   explicit IoPlane(PlaneConfig config);
   [[nodiscard]] tl::expected<void, std::string> start();
   void run() noexcept;
-  [[nodiscard]] tl::expected<util::UniqueFd, std::string> open_link_for(std::optional<std::set<std::string>> grants);
-  void add_connection(util::UniqueFd socket, std::optional<std::set<std::string>> grants);
+  [[nodiscard]] tl::expected<util::UniqueFd, std::string> open_link_for(std::optional<std::set<std::string>> grants,
+                                                                        SensorRateBounds rates);
+  void add_connection(util::UniqueFd socket, std::optional<std::set<std::string>> grants, SensorRateBounds rates);
   void serve_connection(std::uint64_t id);
   void close_connection(std::uint64_t id);
   void serve_port(std::uint64_t id);

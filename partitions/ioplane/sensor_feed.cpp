@@ -19,7 +19,17 @@ constexpr std::size_t kMaxUnread = 4096;
 
 }  // namespace
 
-tl::expected<std::unique_ptr<SensorFeed>, std::string> SensorFeed::create(const PlaneSensor& config) {
+tl::expected<std::unique_ptr<SensorFeed>, std::string> SensorFeed::create(const PlaneSensor& config,
+                                                                          std::optional<RateBoundsMhz> rates) {
+  const auto narrow = [&](sensors::Sensor& sensor) -> tl::expected<void, std::string> {
+    if (!rates) return {};
+    for (std::size_t c = 0; c < sensor.channels().size(); ++c) {
+      if (auto ok = sensor.restrict_rates(c, rates->min, rates->max); !ok) {
+        return tl::unexpected(fmt::format("rate bounds of sensor {}: {}", config.spec.name, ok.error().message));
+      }
+    }
+    return {};
+  };
   std::unique_ptr<sensors::SampleSource> source;
   if (!config.trace.empty()) {
     auto trace = sensors::load_trace(config.trace);
@@ -27,10 +37,12 @@ tl::expected<std::unique_ptr<SensorFeed>, std::string> SensorFeed::create(const 
     if (trace->sensor.name() != config.spec.name) {
       return tl::unexpected(fmt::format("trace {} is for sensor {}, not {}", config.trace.string(), trace->sensor.name(), config.spec.name));
     }
+    if (auto ok = narrow(trace->sensor); !ok) return tl::unexpected(ok.error());
     source = sensors::TraceSource::create(std::move(*trace));
   } else {
     auto sensor = sensors::Sensor::create(config.spec);
     if (!sensor) return tl::unexpected(sensor.error().message);
+    if (auto ok = narrow(*sensor); !ok) return tl::unexpected(ok.error());
     if (config.iio) {
       auto iio = sensors::IioSource::create(std::move(*sensor), config.iio_root);
       if (!iio) return tl::unexpected(iio.error().message);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,9 +30,18 @@ struct PlaneSensor {
   bool shared = false;  // shared-read: every partition given it gets its own feed of the same source
 };
 
+// Rate bounds in millihertz that a partition's policy narrows each of a sensor's channels to.
+struct RateBoundsMhz {
+  std::uint64_t min = 0;
+  std::uint64_t max = 0;
+};
+
 class SensorFeed {
  public:
-  [[nodiscard]] static tl::expected<std::unique_ptr<SensorFeed>, std::string> create(const PlaneSensor& config);
+  // `rates` narrows every channel's rate bounds (a partition's policy); refused if a channel
+  // cannot run within them.
+  [[nodiscard]] static tl::expected<std::unique_ptr<SensorFeed>, std::string> create(
+      const PlaneSensor& config, std::optional<RateBoundsMhz> rates = std::nullopt);
 
   [[nodiscard]] std::string port_name() const { return port_->port_name(); }
   // Samples up to `now_ns` of virtual time, then as many stream bytes as the port takes.

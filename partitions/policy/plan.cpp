@@ -52,6 +52,11 @@ std::vector<std::string> restart_changes(const Policy& old_policy, const Partiti
   }
   note(old_spec.rng != new_spec.rng, "devices.rng");
   note(old_policy.needs_vsock(old_spec.name) != new_policy.needs_vsock(new_spec.name), "devices.vsock");
+  // Both are set when the VMM starts: a sensor's bounds when its stream is granted, the console's
+  // limit when its file is opened.
+  note(sensor_names(old_spec) == sensor_names(new_spec) && !same_rate_bounds(old_spec, new_spec),
+       "devices.sensors.rateHz");
+  note(old_spec.console_limit_bytes != new_spec.console_limit_bytes, "devices.console.limit");
   return changes;
 }
 
@@ -71,9 +76,6 @@ std::vector<std::string> in_place_changes(const Policy& old_policy, const Partit
     note(old_spec.network->allow_peers != new_spec.network->allow_peers, "devices.network.allowPeers");
     note(old_spec.network->allow_ethertypes != new_spec.network->allow_ethertypes, "devices.network.allowEthertypes");
   }
-  note(sensor_names(old_spec) == sensor_names(new_spec) && !same_rate_bounds(old_spec, new_spec),
-       "devices.sensors.rateHz");
-  note(old_spec.console_limit_bytes != new_spec.console_limit_bytes, "devices.console.limit");
   return changes;
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <thread>
 #include <gtest/gtest.h>
 
@@ -151,6 +152,33 @@ TEST(GuestConsole, FloodToFileStopsAtTheFileLimit) {
   std::string first;
   std::getline(in, first);
   EXPECT_TRUE(first.starts_with("flood")) << first;
+}
+
+TEST(GuestConsole, FloodToFileStopsAtItsConfiguredLimit) {
+  TILEHV_REQUIRE_KVM();
+  testing::TempDir dir;
+  const std::string log = (dir.path() / "console.log").string();
+  const auto r = run_kernel("flood", {"--timeout", "1", "--console", "file:" + log, "--console-limit", "16K"});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.status, vmm::kExitTimeout) << r.describe();
+  struct stat st {};
+  ASSERT_EQ(::stat(log.c_str(), &st), 0);
+  // The limit, then one line that says output was dropped from there on.
+  EXPECT_GT(st.st_size, 16 * 1024 - 200);
+  EXPECT_LE(st.st_size, 16 * 1024 + 100);
+  std::ifstream in(log);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("console file limit reached"), std::string::npos);
+}
+
+TEST(GuestConsole, ConsoleLimitOutsideItsRangeIsAUsageError) {
+  for (const char* limit : {"1K", "2G", "lots"}) {
+    const auto r = run_kernel("hello", {"--console-limit", limit});
+    ASSERT_TRUE(r.exited) << r.describe();
+    EXPECT_EQ(r.status, vmm::kExitUsage) << limit << ": " << r.describe();
+    EXPECT_NE(r.err.find("console limit"), std::string::npos) << r.err;
+  }
 }
 
 // A console reader that stops reading fills the pipe and blocks the vCPU in write(); a stop must still

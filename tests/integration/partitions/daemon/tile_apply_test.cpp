@@ -287,7 +287,9 @@ TEST_F(TileTest, BadRequestsAreAnsweredWhileTheDaemonKeepsServing) {
 
 TEST_F(TileTest, JailedPartitionsAreCheckedFromOutside) {
   if (!testing::jailed_tile()) GTEST_SKIP() << "the jail needs root";
-  ASSERT_EQ(daemon_.apply(policy_text({named("alpha"), named("beta")})).status, 200);
+  PartitionSpec alpha_spec = named("alpha");
+  alpha_spec.devices = {{"console", {{"limit", "256K"}}}};
+  ASSERT_EQ(daemon_.apply(policy_text({alpha_spec, named("beta")})).status, 200);
   const int alpha = pid_of("alpha"), beta = pid_of("beta");
   std::map<std::string, std::string> status;
   std::ifstream in(fmt::format("/proc/{}/status", alpha));
@@ -309,6 +311,16 @@ TEST_F(TileTest, JailedPartitionsAreCheckedFromOutside) {
   };
   EXPECT_NE(uid_of(alpha), 0);
   EXPECT_NE(uid_of(alpha), uid_of(beta)) << "each partition its own uid";
+  // The policy's console limit is the largest file the VMM may write.
+  const auto max_file_size = [](int pid) {
+    std::ifstream s(fmt::format("/proc/{}/limits", pid));
+    for (std::string line; std::getline(s, line);) {
+      if (line.rfind("Max file size", 0) == 0) return std::regex_replace(line.substr(13), std::regex("^\\s+(\\S+).*$"), "$1");
+    }
+    return std::string();
+  };
+  EXPECT_EQ(max_file_size(alpha), "262144");
+  EXPECT_EQ(max_file_size(beta), "1048576");
   for (const char* ns : {"mnt", "pid", "ipc", "uts", "net"}) {
     EXPECT_NE(std::filesystem::read_symlink(fmt::format("/proc/{}/ns/{}", alpha, ns)),
               std::filesystem::read_symlink(fmt::format("/proc/self/ns/{}", ns)))

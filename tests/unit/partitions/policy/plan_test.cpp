@@ -64,6 +64,17 @@ TEST(PolicyPlan, WhatTheVmmIsBuiltFromNeedsARestart) {
   EXPECT_EQ(step_of(plan, "aggregator").reason, "changed: devices.network.mtu");
 }
 
+TEST(PolicyPlan, SensorRateBoundsAndTheConsoleLimitAreSetWhenTheVmmStarts) {
+  const Policy applied = valid_policy();
+  Policy desired = valid_policy();
+  desired.partitions[0].sensors[0].rate_hz = RateBoundsHz{1, 2};
+  desired.partitions[1].console_limit_bytes = 4096;
+  const Plan plan = make_plan(&applied, desired, kAllRunning);
+  EXPECT_EQ(step_of(plan, "logger").action, Action::kRestart);
+  EXPECT_EQ(step_of(plan, "logger").reason, "changed: devices.sensors.rateHz");
+  EXPECT_EQ(step_of(plan, "controller").reason, "changed: devices.console.limit");
+}
+
 TEST(PolicyPlan, AChannelGainedMeansAVsockDeviceAndARestart) {
   const Policy applied = valid_policy();
   Policy desired = valid_policy();
@@ -79,14 +90,12 @@ TEST(PolicyPlan, SettingsOfARunningVmmAreUpdatedInPlace) {
   const Policy applied = valid_policy();
   Policy desired = valid_policy();
   desired.partitions[0].cpu_weight = 500;
-  desired.partitions[0].sensors[0].rate_hz = RateBoundsHz{1, 2};
   desired.partitions[2].network->allow_peers = std::vector<std::string>{"logger"};
-  desired.partitions[1].console_limit_bytes = 4096;
   desired.partitions[1].restart.policy = RestartPolicy::kAlways;
   const Plan plan = make_plan(&applied, desired, kAllRunning);
   EXPECT_EQ(step_of(plan, "logger").action, Action::kUpdateInPlace);
-  EXPECT_EQ(step_of(plan, "logger").changes, (std::vector<std::string>{"cpu.weight", "devices.sensors.rateHz"}));
-  EXPECT_EQ(step_of(plan, "controller").reason, "changed in place: restart, devices.console.limit");
+  EXPECT_EQ(step_of(plan, "logger").changes, (std::vector<std::string>{"cpu.weight"}));
+  EXPECT_EQ(step_of(plan, "controller").reason, "changed in place: restart");
   EXPECT_EQ(step_of(plan, "aggregator").changes, std::vector<std::string>{"devices.network.allowPeers"});
 }
 
