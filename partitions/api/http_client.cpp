@@ -48,12 +48,12 @@ tl::expected<void, std::string> HttpClient::connect_if_needed(std::chrono::milli
   return {};
 }
 
-tl::expected<void, std::string> HttpClient::send_request(std::string_view method, std::string_view target,
+tl::expected<void, HttpClient::SendFailure> HttpClient::send_request(std::string_view method, std::string_view target,
                                                          std::string_view body, std::string_view content_type,
                                                          Clock::time_point deadline) {
   for (const char c : std::string(method) + std::string(target)) {
     if (c == '\r' || c == '\n' || c == ' ' || c == '\0') {
-      return tl::unexpected(fmt::format("request target '{}' holds a space or a control character", target));
+      return tl::unexpected(SendFailure{fmt::format("request target '{}' holds a space or a control character", target)});
     }
   }
   std::string text = fmt::format("{} {} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n", method, target, body.size());
@@ -62,8 +62,11 @@ tl::expected<void, std::string> HttpClient::send_request(std::string_view method
   text += body;
   const auto sent = send_all(connection_.get(), text, deadline, -1);
   if (sent.status != IoStatus::kOk) {
-    connection_.reset();
-    return tl::unexpected(io_error("sending to", sent, path_));
+    // A server that refuses a request early (413 for a body too large) answers and closes before
+    // it has read everything: the connection stays for request() to read that answer.
+    const bool answer_may_follow = sent.status == IoStatus::kPeerGone;
+    if (!answer_may_follow) connection_.reset();
+    return tl::unexpected(SendFailure{io_error("sending to", sent, path_), answer_may_follow});
   }
   return {};
 }
@@ -73,7 +76,8 @@ tl::expected<HttpResponse, std::string> HttpClient::request(std::string_view met
                                                             std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   if (auto connected = connect_if_needed(timeout); !connected) return tl::unexpected(connected.error());
-  if (auto sent = send_request(method, target, body, content_type, deadline); !sent) return tl::unexpected(sent.error());
+  auto sent = send_request(method, target, body, content_type, deadline);
+  if (!sent && !sent.error().answer_may_follow) return tl::unexpected(sent.error().message);
   HttpResponseParser parser(max_response_bytes_, nullptr, method == "HEAD");
   std::array<char, 16 * 1024> buffer{};
   while (!parser.complete()) {
@@ -81,14 +85,14 @@ tl::expected<HttpResponse, std::string> HttpClient::request(std::string_view met
     const bool ended = got.status == IoStatus::kPeerGone;
     if (got.status != IoStatus::kOk && !ended) {
       connection_.reset();
-      return tl::unexpected(io_error("waiting for an answer from", got, path_));
+      return tl::unexpected(sent ? io_error("waiting for an answer from", got, path_) : sent.error().message);
     }
     if (ended ? !parser.finish() : !parser.feed({buffer.data(), got.bytes})) {
       connection_.reset();
-      return tl::unexpected(fmt::format("{}: {}", path_, parser.error()));
+      return tl::unexpected(sent ? fmt::format("{}: {}", path_, parser.error()) : sent.error().message);
     }
   }
-  if (!parser.keep_alive()) connection_.reset();
+  if (!sent || !parser.keep_alive()) connection_.reset();
   return std::move(parser.response());
 }
 
@@ -99,7 +103,10 @@ tl::expected<int, std::string> HttpClient::stream(std::string_view method, std::
   // A stream holds its connection to the end: it is never reused.
   connection_.reset();
   if (auto connected = connect_if_needed(timeout); !connected) return tl::unexpected(connected.error());
-  if (auto sent = send_request(method, target, {}, {}, head_deadline); !sent) return tl::unexpected(sent.error());
+  if (auto sent = send_request(method, target, {}, {}, head_deadline); !sent) {
+    connection_.reset();
+    return tl::unexpected(sent.error().message);
+  }
   HttpResponseParser parser(max_response_bytes_, on_chunk, false);
   std::array<char, 16 * 1024> buffer{};
   util::UniqueFd connection = std::move(connection_);

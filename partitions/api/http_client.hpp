@@ -38,7 +38,11 @@ class HttpClient {
 
  private:
   tl::expected<void, std::string> connect_if_needed(std::chrono::milliseconds timeout);
-  tl::expected<void, std::string> send_request(std::string_view method, std::string_view target, std::string_view body,
+  struct SendFailure {
+    std::string message;
+    bool answer_may_follow = false;  // the server closed early: its answer may be waiting to be read
+  };
+  tl::expected<void, SendFailure> send_request(std::string_view method, std::string_view target, std::string_view body,
                                                std::string_view content_type,
                                                std::chrono::steady_clock::time_point deadline);
 

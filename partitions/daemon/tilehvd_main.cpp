@@ -95,6 +95,12 @@ int main(int argc, char** argv) {
     auto tile = tilehv::daemon::Tile::open(std::move(options));
     if (!tile) return fail(tile.error());
 
+    // /run/tilehv (tilectl's default) does not survive a reboot: the daemon makes its socket's folder.
+    if (const auto folder = std::filesystem::path(socket_path).parent_path(); !folder.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(folder, ec);
+      if (ec) return fail(fmt::format("cannot create {}: {}", folder.string(), ec.message()));
+    }
     tilehv::api::UnixListenOptions listen;
     listen.path = socket_path;
     listen.group = socket_group;

@@ -81,7 +81,8 @@ class TileDaemon {
   TileDaemon(const TileDaemon&) = delete;
   TileDaemon& operator=(const TileDaemon&) = delete;
 
-  std::string socket() const { return (dir_ / "api.sock").string(); }
+  // In a folder that does not exist yet: the daemon makes it, as it makes /run/tilehv.
+  std::string socket() const { return (dir_ / "run" / "api.sock").string(); }
   std::filesystem::path state() const { return dir_ / "state"; }
   std::string log() const { return (dir_ / "tilehvd.log").string(); }
   // Tests run in parallel, each with its own daemon: the jail's RLIMIT_NPROC counts every process of a

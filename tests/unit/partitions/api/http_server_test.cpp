@@ -158,6 +158,20 @@ TEST_F(HttpServerTest, OversizedBodiesAre413BeforeTheBodyIsRead) {
   EXPECT_EQ(fits->body.size(), 1024U);
 }
 
+// A client sending a body far larger than the socket's buffers is cut off mid-send: it still reads
+// the server's early 413 rather than reporting a broken pipe.
+TEST_F(HttpServerTest, AClientCutOffMidBodyReadsTheEarly413) {
+  HttpServerLimits limits;
+  limits.max_body_bytes = 1024;
+  start(limits);
+  HttpClient client(path_);
+  const auto refused = client.request("POST", "/v1/echo", std::string(8 << 20, 'x'), "text/plain");
+  ASSERT_TRUE(refused) << refused.error();
+  EXPECT_EQ(refused->status, 413);
+  EXPECT_NE(refused->body.find("body_too_large"), std::string::npos) << refused->body;
+  expect_still_serving();
+}
+
 TEST_F(HttpServerTest, ChunkedRequestBodiesAre411) {
   start();
   const std::string answer =
