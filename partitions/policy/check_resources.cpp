@@ -78,6 +78,20 @@ void check_partition_memory(const Policy& policy, std::vector<Diagnostic>& findi
              kFit);
     }
   }
+  // A shadow runs with its live partition's memory, beside it.
+  for (std::size_t i = 0; i < policy.shadows.size() && !over; ++i) {
+    const Partition* live = policy.find(policy.shadows[i].live);
+    if (live == nullptr || live->memory_bytes < memory::kMinMemorySize || live->memory_bytes > memory::kMaxMemorySize) continue;
+    total += live->memory_bytes;
+    if (tile_known && total > usable) {
+      over = true;
+      report(policy, findings, fmt::format("shadows[{}].live", i),
+             fmt::format("{}, whose shadow brings the memory in use to {}", as_written(live->name), format_size(total)),
+             fmt::format("at most {} in total, shadows included (each has its live partition's memory)",
+                         format_size(usable)),
+             kFit);
+    }
+  }
 }
 
 void check_partition_cpus(const Policy& policy, std::vector<Diagnostic>& findings) {

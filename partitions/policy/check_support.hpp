@@ -47,5 +47,7 @@ void check_channels(const Policy& policy, std::vector<Diagnostic>& findings);
 void check_images(const Policy& policy, std::vector<Diagnostic>& findings);
 void check_restart(const Policy& policy, std::vector<Diagnostic>& findings);
 void check_unjailed(const Policy& policy, std::vector<Diagnostic>& findings);
+void check_shadows(const Policy& policy, std::vector<Diagnostic>& findings);
+void check_signatures(const Policy& policy, std::vector<Diagnostic>& findings);
 
 }  // namespace tilehv::policy::detail

@@ -8,7 +8,7 @@
 namespace tilehv::policy {
 namespace {
 
-constexpr std::array<Check, 13> kChecks = {{
+constexpr std::array<Check, 15> kChecks = {{
     {"api-version", "apiVersion is one this tilehv reads", detail::check_api_version},
     {"unique-names", "partitions, sensors and channels each have names of their own", detail::check_unique_names},
     {"resources-fit-tile", "memory, vCPUs and CPUs fit the tile once its host reserve is set aside",
@@ -22,6 +22,9 @@ constexpr std::array<Check, 13> kChecks = {{
      detail::check_network},
     {"channels", "channels join existing partitions (or the host) on unique, valid ports", detail::check_channels},
     {"images", "kernel images exist, are regular files and match their sha256", detail::check_images},
+    {"shadows", "shadows name a partition of their own, a candidate image matching its sha256 and sound comparison rules",
+     detail::check_shadows},
+    {"signatures", "trusted keys are Ed25519 and signed candidates carry their key's signature", detail::check_signatures},
     {"restart", "restart backoff starts no higher than its maximum", detail::check_restart},
     {"unjailed", "development.unjailed says exactly the documented sentence", detail::check_unjailed},
 }};

@@ -18,7 +18,7 @@ using detail::Field;
 using detail::Fields;
 using detail::Reader;
 
-// A section kept for later parts of the tile (shadows, migration, audit) as compact JSON; only its
+// A section kept for later parts of the tile (migration, audit) as compact JSON; only its
 // shape is checked: keys are names, each once. Nesting is already bounded by kMaxNesting, so the
 // recursion is too.
 nlohmann::json to_json_value(Reader& reader, const Field& field) {
@@ -73,7 +73,7 @@ void load_reserved(Reader& reader, const Fields& fields, std::string_view name, 
 void load_document(Reader& reader, const YAML::Node& root, const std::filesystem::path& base_dir, Policy& policy) {
   const Field document{root, root.Mark(), ""};
   const Fields fields(reader, document, "a tile policy",
-                      {"apiVersion", "tile", "partitions", "channels", "shadows", "migration", "audit", "development"});
+                      {"apiVersion", "tile", "partitions", "channels", "shadows", "trust", "migration", "audit", "development"});
   if (!fields.is_mapping()) return;
   if (auto f = fields.require("apiVersion", fmt::format("\"{}\"", kApiVersion))) {
     policy.api_version = detail::read_string(reader, *f, fmt::format("\"{}\"", kApiVersion), 64).value_or("");
@@ -94,7 +94,14 @@ void load_document(Reader& reader, const YAML::Node& root, const std::filesystem
       policy.channels.push_back(std::move(channel));
     }
   }
-  load_reserved(reader, fields, "shadows", true, policy);
+  if (auto f = fields.get("shadows")) {
+    for (const Field& item : detail::read_list(reader, *f, detail::kMaxShadows, "shadows").value_or(std::vector<Field>{})) {
+      Shadow shadow;
+      detail::load_shadow(reader, item, base_dir, shadow);
+      policy.shadows.push_back(std::move(shadow));
+    }
+  }
+  if (auto f = fields.get("trust")) detail::load_trust(reader, *f, base_dir, policy.trust_keys);
   load_reserved(reader, fields, "migration", false, policy);
   load_reserved(reader, fields, "audit", false, policy);
   if (auto development_field = fields.get("development")) {

@@ -22,6 +22,13 @@ const Partition* Policy::find(const std::string& name) const {
   return nullptr;
 }
 
+const Shadow* Policy::find_shadow(const std::string& name) const {
+  for (const Shadow& shadow : shadows) {
+    if (shadow.name == name) return &shadow;
+  }
+  return nullptr;
+}
+
 Located Policy::locate(const std::string& path) const {
   std::string prefix = path;
   while (!prefix.empty()) {

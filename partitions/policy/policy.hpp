@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/shadow_spec.hpp"
 #include "policy/source_position.hpp"
 
 namespace tilehv::policy {
@@ -120,9 +121,11 @@ struct Policy {
   Tile tile;
   std::vector<Partition> partitions;
   std::vector<ChannelDecl> channels;
+  std::vector<Shadow> shadows;
+  std::vector<TrustKey> trust_keys;  // trust.keys: who may sign candidate images
   bool allow_unjailed = false;  // development.unjailed said so in so many words
   std::optional<std::string> unjailed_statement;  // development.unjailed as written
-  // Sections later issues fill (shadows, migration, audit): kept as text, checked only for shape.
+  // Sections later issues fill (migration, audit): kept as text, checked only for shape.
   std::map<std::string, std::string> reserved_sections;
 
   // Where each field was written, by field path ("partitions[1].memory"): checks point at it.
@@ -132,6 +135,7 @@ struct Policy {
   std::set<std::string> malformed_fields;
 
   [[nodiscard]] const Partition* find(const std::string& name) const;
+  [[nodiscard]] const Shadow* find_shadow(const std::string& name) const;
   // The position of `path`, else of its nearest enclosing field that has one, else of the file's start.
   [[nodiscard]] Located locate(const std::string& path) const;
   // The CPUs a partition's vCPUs run on: its own when pinned or given; a shared partition without
