@@ -1,0 +1,190 @@
+// Comparator: aligns a shadow's outputs with its live partition's and judges them (see comparator.hpp).
+#include "shadow/comparator.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace tilehv::shadow {
+namespace {
+
+constexpr std::size_t index_of(Side side) { return side == Side::kLive ? 0 : 1; }
+
+policy::CompareSpec spec_for(const policy::Shadow& shadow, policy::OutputStream stream) {
+  for (const policy::CompareSpec& spec : shadow.compare) {
+    if (spec.stream == stream) return spec;
+  }
+  policy::CompareSpec exact;  // a stream the policy is silent on is compared byte for byte
+  exact.stream = stream;
+  return exact;
+}
+
+nlohmann::json hex_or_text(const std::vector<std::uint8_t>& bytes) {
+  const bool text = std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t c) { return (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t'; });
+  if (text) return std::string(bytes.begin(), bytes.end());
+  std::string hex;
+  for (std::uint8_t c : bytes) hex += fmt::format("{:02x}", c);
+  return nlohmann::json{{"hex", hex}};
+}
+
+nlohmann::json record_json(const std::optional<OutputRecord>& r) {
+  if (!r) return nullptr;
+  return {{"seq", r->seq}, {"time_ns", r->time_ns}, {"inputs_seen", r->inputs_seen}, {"bytes", hex_or_text(r->bytes)}};
+}
+
+}  // namespace
+
+Comparator::Comparator(const policy::Shadow& shadow, std::uint64_t start_ns) : shadow_(shadow), start_ns_(start_ns) {}
+
+Comparator::Stream& Comparator::stream(policy::OutputStream which) {
+  auto it = streams_.find(which);
+  if (it == streams_.end()) it = streams_.emplace(which, Stream(RecordRule(which, spec_for(shadow_, which)))).first;
+  return it->second;
+}
+
+TimelinePoint& Comparator::point_at(std::uint64_t time_ns) {
+  const std::uint64_t second = std::min<std::uint64_t>((time_ns > start_ns_ ? time_ns - start_ns_ : 0) / 1'000'000'000ULL,
+                                                       kTimelineSeconds - 1);
+  if (timeline_.empty() || timeline_.back().second < second) timeline_.push_back(TimelinePoint{second, 0, 0, 0, 0});
+  // Records of an earlier second that arrive late (a twin waited) count in the latest point.
+  return timeline_.back();
+}
+
+void Comparator::input(std::string_view port, std::span<const std::uint8_t> bytes, std::uint64_t time_ns) {
+  ++inputs_;
+  InputRecord record{inputs_, time_ns, std::string(port),
+                     std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(std::min(bytes.size(), kKeptInputBytes)))};
+  recent_inputs_.push_back(std::move(record));
+  if (recent_inputs_.size() > kKeptInputs) recent_inputs_.pop_front();
+}
+
+void Comparator::output(policy::OutputStream which, Side side, std::span<const std::uint8_t> bytes, std::uint64_t time_ns) {
+  Stream& s = stream(which);
+  const std::size_t me = index_of(side), other = 1 - me;
+  (side == Side::kLive ? s.counts.live_records : s.counts.shadow_records)++;
+  OutputRecord record{s.next_seq[me]++, time_ns, inputs_, std::vector<std::uint8_t>(bytes.begin(), bytes.end())};
+  const std::size_t window = std::min<std::size_t>(s.rule.spec().reorder_window + 1U, s.waiting[other].size());
+  for (std::size_t i = 0; i < window; ++i) {
+    const OutputRecord& twin = s.waiting[other][i];
+    const bool equal = side == Side::kLive ? !s.rule.difference(record.bytes, twin.bytes) : !s.rule.difference(twin.bytes, record.bytes);
+    if (!equal) continue;
+    OutputRecord found = std::move(s.waiting[other][i]);
+    s.waiting[other].erase(s.waiting[other].begin() + static_cast<std::ptrdiff_t>(i));
+    side == Side::kLive ? match(s, which, std::move(record), std::move(found)) : match(s, which, std::move(found), std::move(record));
+    return;
+  }
+  s.waiting[me].push_back(std::move(record));
+  // No twin within the window: the oldest of each side are a divergent pair.
+  const std::size_t limit = s.rule.spec().reorder_window;
+  while (!s.waiting[0].empty() && !s.waiting[1].empty() && (s.waiting[0].size() > limit || s.waiting[1].size() > limit)) {
+    OutputRecord live = std::move(s.waiting[0].front());
+    OutputRecord shadow = std::move(s.waiting[1].front());
+    s.waiting[0].pop_front();
+    s.waiting[1].pop_front();
+    ++s.counts.diverged;
+    ++point_at(std::max(live.time_ns, shadow.time_ns)).diverged;
+    std::string reason = s.rule.difference(live.bytes, shadow.bytes).value_or("no twin within the reorder window");
+    const std::uint64_t seen = std::min(live.inputs_seen, shadow.inputs_seen);
+    keep(Divergence{which, std::move(reason), std::move(live), std::move(shadow), {}}, seen);
+  }
+  // A side far ahead of the other: its oldest records will find no twin in time.
+  if (s.waiting[me].size() > kBacklog) {
+    OutputRecord lone = std::move(s.waiting[me].front());
+    s.waiting[me].pop_front();
+    ++s.counts.unmatched;
+    const std::uint64_t seen = lone.inputs_seen;
+    Divergence d{which, side == Side::kLive ? "the shadow has no record for it" : "the live partition has no record for it",
+                 std::nullopt, std::nullopt, {}};
+    (side == Side::kLive ? d.live : d.shadow) = std::move(lone);
+    keep(std::move(d), seen);
+  }
+}
+
+void Comparator::match(Stream& s, policy::OutputStream which, OutputRecord live, OutputRecord shadow) {
+  const auto delay = static_cast<std::int64_t>(shadow.time_ns) - static_cast<std::int64_t>(live.time_ns);
+  s.counts.latency.add(delay);
+  TimelinePoint& point = point_at(std::max(live.time_ns, shadow.time_ns));
+  point.latency_sum_us += static_cast<double>(std::max<std::int64_t>(delay, 0)) / 1000.0;
+  ++point.latency_count;
+  const auto& budget = s.rule.spec().latency_budget_us;
+  if (budget && delay > static_cast<std::int64_t>(*budget * 1000)) {
+    ++s.counts.diverged;
+    ++s.counts.late;
+    ++point.diverged;
+    const std::uint64_t seen = std::min(live.inputs_seen, shadow.inputs_seen);
+    keep(Divergence{which, fmt::format("late by {:.3f} ms (budget {:.3f} ms)", static_cast<double>(delay) / 1e6,
+                                       static_cast<double>(*budget) / 1e3),
+                    std::move(live), std::move(shadow), {}},
+         seen);
+    return;
+  }
+  ++s.counts.matched;
+  ++point.matched;
+}
+
+void Comparator::keep(Divergence divergence, std::uint64_t inputs_seen) {
+  if (divergences_.size() >= kKeptDivergences) return;
+  for (const InputRecord& input : recent_inputs_) {
+    if (input.seq <= inputs_seen) divergence.inputs_before.push_back(input);
+  }
+  divergences_.push_back(std::move(divergence));
+}
+
+std::uint64_t Comparator::compared() const noexcept {
+  std::uint64_t n = 0;
+  for (const auto& [which, s] : streams_) n += s.counts.matched + s.counts.diverged + s.counts.unmatched;
+  return n;
+}
+
+std::uint64_t Comparator::divergent() const noexcept {
+  std::uint64_t n = 0;
+  for (const auto& [which, s] : streams_) n += s.counts.diverged + s.counts.unmatched;
+  return n;
+}
+
+double Comparator::divergence_ratio() const noexcept {
+  const std::uint64_t n = compared();
+  return n == 0 ? 0.0 : static_cast<double>(divergent()) / static_cast<double>(n);
+}
+
+std::uint64_t Comparator::records(Side side) const noexcept {
+  std::uint64_t n = 0;
+  for (const auto& [which, s] : streams_) n += side == Side::kLive ? s.counts.live_records : s.counts.shadow_records;
+  return n;
+}
+
+const StreamCounts* Comparator::counts(policy::OutputStream which) const {
+  auto it = streams_.find(which);
+  return it == streams_.end() ? nullptr : &it->second.counts;
+}
+
+nlohmann::json Comparator::summary() const {
+  nlohmann::json streams = nlohmann::json::object();
+  for (const auto& [which, s] : streams_) {
+    const StreamCounts& c = s.counts;
+    streams[policy::stream_name(which)] = {
+        {"live_records", c.live_records}, {"shadow_records", c.shadow_records}, {"matched", c.matched},
+        {"diverged", c.diverged}, {"late", c.late}, {"unmatched", c.unmatched},
+        {"waiting", {{"live", s.waiting[0].size()}, {"shadow", s.waiting[1].size()}}},
+        {"latency_us", {{"p50", c.latency.percentile_us(0.5)}, {"p99", c.latency.percentile_us(0.99)},
+                        {"max", c.latency.max_us()}, {"shadow_ahead", c.latency.ahead()}}}};
+  }
+  nlohmann::json divergences = nlohmann::json::array();
+  for (const Divergence& d : divergences_) {
+    nlohmann::json inputs = nlohmann::json::array();
+    for (const InputRecord& i : d.inputs_before) {
+      inputs.push_back({{"seq", i.seq}, {"time_ns", i.time_ns}, {"port", i.port}, {"bytes", hex_or_text(i.bytes)}});
+    }
+    divergences.push_back({{"stream", policy::stream_name(d.stream)}, {"reason", d.reason}, {"live", record_json(d.live)},
+                           {"shadow", record_json(d.shadow)}, {"inputs_before", inputs}});
+  }
+  nlohmann::json timeline = nlohmann::json::array();
+  for (const TimelinePoint& p : timeline_) {
+    timeline.push_back({{"second", p.second}, {"matched", p.matched}, {"diverged", p.diverged},
+                        {"latency_mean_us", p.latency_count == 0 ? 0.0 : p.latency_sum_us / static_cast<double>(p.latency_count)}});
+  }
+  return {{"inputs", inputs_}, {"compared", compared()}, {"divergent", divergent()},
+          {"divergence_ratio", divergence_ratio()}, {"streams", streams}, {"divergences", divergences}, {"timeline", timeline}};
+}
+
+}  // namespace tilehv::shadow
