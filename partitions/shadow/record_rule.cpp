@@ -72,8 +72,9 @@ std::optional<std::string> RecordRule::field_difference(std::span<const std::uin
     const auto other = shadow_fields->find(key);
     if (other == shadow_fields->end()) return fmt::format("field {}: live {}, shadow has none", key, shown(live_value));
     if (live_value == other->second) continue;
+    const std::string& name = key;  // a structured binding cannot be captured before C++20's P1091 in clang
     const auto tolerance = std::find_if(spec_.tolerances.begin(), spec_.tolerances.end(),
-                                        [&](const policy::FieldTolerance& t) { return t.field == key; });
+                                        [&name](const policy::FieldTolerance& t) { return t.field == name; });
     const auto a = as_number(live_value);
     const auto b = as_number(other->second);
     if (tolerance != spec_.tolerances.end() && a && b) {
