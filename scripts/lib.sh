@@ -70,7 +70,7 @@ tilehv_kvm_problem() {
 
 # The libFuzzer targets, in the order scripts/fuzz.sh and scripts/test.sh run them.
 TILEHV_FUZZ_TARGETS=(elf_image device_state split_queue mmio_transport message_ring virtio_net virtio_vsock
-  virtio_console sensor_trace http_request policy)
+  virtio_console sensor_trace http_request policy shadow_records)
 
 # Runs every fuzz target of build directory DIR for SECONDS each, from its seed corpus; new inputs go to
 # DIR/corpus/. Fails, naming the input, if a target crashes, leaks or times out.

@@ -29,12 +29,12 @@ echo "==> build (clang: AddressSanitizer + UndefinedBehaviorSanitizer, and the l
 sanitize="$TILEHV_ROOT/build-sanitize"
 CC=clang CXX=clang++ tilehv_build "$sanitize" -DTILEHV_SANITIZE=ON -DTILEHV_FUZZ_TARGETS=ON \
   -DTILEHV_BUILD_BENCHMARKS=OFF -DTILEHV_GUEST_KERNELS_FROM="$TILEHV_ROOT/build/guest" \
-  -- tilehv unit_hypervisor unit_vdevices unit_partitions integration_hostile_images integration_hostile_guests \
+  -- tilehv unit_hypervisor unit_vdevices unit_partitions unit_shadow integration_hostile_images integration_hostile_guests \
   integration_partitions "${TILEHV_FUZZ_TARGETS[@]/#/fuzz_}"
 echo "==> unit tests and hostile inputs under the sanitizers"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$sanitize" --output-on-failure --parallel "$(nproc)" --timeout 300 \
   -L sanitize "${exclude[@]}"
-echo "==> fuzzing: each libFuzzer target for ${TILEHV_FUZZ_SECONDS:-20}s (scripts/fuzz.sh runs longer)"
-tilehv_run_fuzzers "$sanitize" "${TILEHV_FUZZ_SECONDS:-20}"
+echo "==> fuzzing: each libFuzzer target for ${TILEHV_FUZZ_SECONDS:-10}s (scripts/fuzz.sh runs longer)"
+tilehv_run_fuzzers "$sanitize" "${TILEHV_FUZZ_SECONDS:-10}"
 echo "==> all tests passed"
