@@ -1,6 +1,7 @@
 // PlaneBinding: see plane_binding.hpp.
 #include "daemon/plane_binding.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -106,6 +107,14 @@ tl::expected<PlaneBinding, std::string> bind_plane(const policy::Policy& policy)
       ports.vmm_arguments.push_back("--console-port");
       ports.vmm_arguments.push_back("sensor." + s.sensor);
     }
+  }
+  if (policy.tile.uplink_tap) {
+    // The switch's port "uplink", which allow-lists name as "uplink". The host may send a partition
+    // any frame some partition's device can take; larger ones are dropped at the TAP.
+    ioplane::PlaneUplink uplink{*policy.tile.uplink_tap, 0};
+    for (const ioplane::PlaneNetPort& p : binding.config.net_ports) uplink.mtu = std::max(uplink.mtu, p.mtu);
+    if (uplink.mtu == 0) uplink.mtu = 1500;
+    binding.config.uplink = std::move(uplink);
   }
   return binding;
 }

@@ -34,6 +34,19 @@ SpawnRequest limits_for(const policy::Partition& spec, const policy::Tile& tile)
   return limits;
 }
 
+// Reconfigures the plane where there is no way back (a rollback, the end of an apply): if the
+// uplink's TAP cannot be opened, everything else still takes effect and the tile runs without an
+// uplink, which the events log says, until a policy names one that opens.
+void reconfigure_or_drop_uplink(ioplane::IoPlane& plane, ioplane::PlaneConfig config, EventLog& events) {
+  auto done = plane.reconfigure(config);
+  if (done) return;
+  config.uplink.reset();
+  // Removing the uplink opens nothing, so this cannot fail.
+  (void)plane.reconfigure(std::move(config));
+  events.record("tile.uplink-failed", "", fmt::format("the tile runs without its uplink: {}", done.error()),
+                {{"error", done.error()}});
+}
+
 std::string memory_argument(std::uint64_t bytes) {
   if (bytes % (1024 * 1024) == 0) return fmt::format("{}M", bytes / (1024 * 1024));
   return fmt::format("{}K", (bytes + 1023) / 1024);
@@ -222,13 +235,32 @@ tl::expected<policy::Plan, ApiError> Tile::apply(const PolicySource& source) {
                                    "jail (development.unjailed)",
                                    {}});
   }
+  if (!desired->shadows.empty()) {
+    // Validated, not run: a policy whose candidates would silently not be proved is refused whole.
+    return tl::unexpected(ApiError{501, "not_implemented",
+                                   fmt::format("the policy declares {} shadow(s); this tilehvd validates shadows but does "
+                                               "not run them yet (docs/design/shadows.md): nothing was changed",
+                                               desired->shadows.size()),
+                                   {}});
+  }
   auto new_binding = bind_plane(*desired);
   std::lock_guard ops(ops_);
   policy::Plan plan = policy::make_plan(applied_ ? &*applied_ : nullptr, *desired, running_names());
   const PlaneBinding old_binding = binding_;
   journal_state_.pending = source;
   save_journal();
-  plane_->reconfigure(merged(old_binding.config, new_binding->config));
+  if (auto reconfigured = plane_->reconfigure(merged(old_binding.config, new_binding->config)); !reconfigured) {
+    // The plane refused the new configuration as a whole (its uplink cannot be opened): nothing
+    // has changed yet.
+    journal_state_.pending.reset();
+    save_journal();
+    events_.record("policy.apply-failed", "", fmt::format("apply failed: {}; the tile is unchanged", reconfigured.error()),
+                   {{"error", reconfigured.error()}});
+    return tl::unexpected(ApiError{409, "apply_failed",
+                                   fmt::format("the I/O plane cannot take the policy: {}; nothing was changed",
+                                               reconfigured.error()),
+                                   {{"partition", ""}, {"rolled_back", true}}});
+  }
   binding_ = *new_binding;
   for (const auto& [name, ports] : old_binding.partitions) binding_.partitions.try_emplace(name, ports);
   for (const auto& [name, ports] : new_binding->partitions) binding_.partitions[name] = ports;
@@ -326,7 +358,7 @@ tl::expected<policy::Plan, ApiError> Tile::apply(const PolicySource& source) {
       partitions_.erase(name);
     }
     binding_ = old_binding;
-    plane_->reconfigure(old_binding.config);
+    reconfigure_or_drop_uplink(*plane_, old_binding.config, events_);
     for (auto it = replaced.rbegin(); it != replaced.rend(); ++it) {
       Live& live = partitions_[it->first];
       const bool was_restarted = std::any_of(steps.begin(), steps.end(), [&](const policy::PlanStep& s) {
@@ -369,7 +401,7 @@ tl::expected<policy::Plan, ApiError> Tile::apply(const PolicySource& source) {
     events_.record("partition.destroyed", step.partition, fmt::format("{} destroyed", step.partition));
   }
   binding_ = *new_binding;
-  plane_->reconfigure(new_binding->config);
+  reconfigure_or_drop_uplink(*plane_, new_binding->config, events_);
   {
     std::lock_guard lock(state_);
     applied_ = std::move(*desired);

@@ -43,6 +43,17 @@ tl::expected<void, std::string> Tile::recover() {
     applied_source_ = journal_state_.applied;
   }
   auto plane = ioplane::IoPlane::create(binding_.config);
+  if (!plane && binding_.config.uplink) {
+    // The partitions, which may be running, matter more than the uplink: without its TAP the plane
+    // still serves them, and the events log says why the host's network is out of reach.
+    const std::string why = plane.error();
+    ioplane::PlaneConfig without_uplink = binding_.config;
+    without_uplink.uplink.reset();
+    plane = ioplane::IoPlane::create(std::move(without_uplink));
+    if (plane) {
+      events_.record("tile.uplink-failed", "", fmt::format("the tile runs without its uplink: {}", why), {{"error", why}});
+    }
+  }
   if (!plane) return tl::unexpected("I/O plane: " + plane.error());
   plane_ = std::move(*plane);
   // Re-adopted VMMs hand their ports back one by one; traffic flows once all are back.

@@ -29,8 +29,6 @@ constexpr std::uint64_t kTimerToken = 3;
 constexpr long kSensorTickNs = 10'000'000;
 constexpr std::uint64_t kConnectionBase = 1ULL << 32;
 constexpr std::uint64_t kPortBase = 1ULL << 48;
-// A busy port yields to the others after this many frames; it is looked at again next round.
-constexpr int kFramesPerTurn = 256;
 
 void log_line(const std::string& line) {
   try {
@@ -71,6 +69,12 @@ tl::expected<std::unique_ptr<IoPlane>, std::string> IoPlane::create(PlaneConfig 
   plane->host_.emplace(std::move(*host));
   plane->host_endpoint_ = *host_endpoint;
   if (auto started = plane->start(); !started) return tl::unexpected(started.error());
+  {
+    std::lock_guard lock(plane->mutex_);
+    if (auto uplink = plane->configure_uplink(plane->config_.uplink, plane->config_.net_ports); !uplink) {
+      return tl::unexpected(uplink.error());
+    }
+  }
   return plane;
 }
 
@@ -179,6 +183,8 @@ void IoPlane::run() noexcept {
       if (token == kStopToken) return;
       if (token == kTimerToken) {
         tick();
+      } else if (token == kUplinkToken) {
+        serve_uplink();
       } else if (token == kListenToken) {
         util::UniqueFd accepted(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
         if (accepted) add_connection(std::move(accepted), std::nullopt, {});
@@ -346,6 +352,9 @@ void IoPlane::reattach(Connection& connection, std::uint64_t connection_id, cons
 void IoPlane::hold_traffic() {
   std::lock_guard lock(mutex_);
   traffic_held_ = true;
+  // The host's frames wait in the TAP's queue meanwhile, rather than flooding past partitions
+  // whose ports are not back yet.
+  watch_uplink(false);
 }
 
 void IoPlane::release_traffic() {
@@ -362,6 +371,7 @@ void IoPlane::release_traffic() {
     p->second->endpoint.wake_self();  // what queued up meanwhile is served on the plane's next turn
   }
   unwatched_ports_.clear();
+  watch_uplink(true);
 }
 
 void IoPlane::close_connection(std::uint64_t id) {
@@ -458,16 +468,20 @@ void IoPlane::serve_port(std::uint64_t id) {
       continue;
     }
     const std::span<const std::uint8_t> message(frame_.data(), **got);
-    if (in.kind == LivePort::Kind::kChannel ? !route_packet(id, in, message) : !forward_frame(in, message)) return;
+    if (in.kind == LivePort::Kind::kChannel ? !route_packet(id, in, message) : !forward_frame(in.switch_port, message)) return;
   }
   // Let the other ports have a turn; come back through the epoll set.
   const std::uint64_t one = 1;
   (void)!::write(in.endpoint.wake_fd(), &one, sizeof one);
 }
 
-bool IoPlane::forward_frame(LivePort& in, std::span<const std::uint8_t> frame) {
-  switch_.forward(in.switch_port, frame, egress_);
+bool IoPlane::forward_frame(SwitchPortId in, std::span<const std::uint8_t> frame) {
+  switch_.forward(in, frame, egress_);
   for (SwitchPortId egress : egress_) {
+    if (uplink_ && egress == uplink_->port) {
+      send_to_uplink(frame);
+      continue;
+    }
     auto other_id = port_of_switch_port_.find(egress);
     if (other_id == port_of_switch_port_.end()) continue;
     auto sent = ports_.at(other_id->second)->endpoint.send(frame);
@@ -557,13 +571,16 @@ std::optional<SwitchPortCounters> IoPlane::counters(const std::string& port) con
   return std::nullopt;
 }
 
-void IoPlane::reconfigure(PlaneConfig config) {
+tl::expected<void, std::string> IoPlane::reconfigure(PlaneConfig config) {
   std::lock_guard lock(mutex_);
+  // The uplink first: the one step that can fail, so that a failure leaves everything as it was.
+  if (auto uplink = configure_uplink(config.uplink, config.net_ports); !uplink) return uplink;
   for (const PlaneNetPort& p : config.net_ports) {
     if (auto id = switch_.find(p.name)) switch_.set_allow_list(*id, p.allow);
   }
   router_.set_channels(config.channels);
   config_ = std::move(config);
+  return {};
 }
 
 void IoPlane::set_allow_list(const std::string& port, AllowList allow) {

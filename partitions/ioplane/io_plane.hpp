@@ -23,6 +23,7 @@
 #include "ioplane/host_channel.hpp"
 #include "ioplane/l2_switch.hpp"
 #include "ioplane/sensor_feed.hpp"
+#include "ioplane/uplink_tap.hpp"
 #include "port/plane_link.hpp"
 #include "port/port_endpoint.hpp"
 #include "util/unique_fd.hpp"
@@ -52,6 +53,7 @@ struct PlaneConfig {
   std::vector<PlaneVsockPort> vsock_ports;
   std::vector<ChannelDeclaration> channels;
   std::vector<PlaneSensor> sensors;  // each served on the console port sensor.<name>
+  std::optional<PlaneUplink> uplink;  // the switch's port "uplink", on a host TAP
   vdevices::port::PortConfig ring;  // for network ports
 };
 
@@ -84,12 +86,17 @@ class IoPlane {
   void hold_traffic();
   void release_traffic();
   // Replaces what the plane grants from now on (a policy was applied). Live ports keep running;
-  // network ports take their new allow-lists, and the channel declarations are replaced.
-  void reconfigure(PlaneConfig config);
+  // network ports take their new allow-lists, and the channel declarations are replaced. An uplink
+  // is added, removed, or moved to another TAP (opened before the old one is let go); if its TAP
+  // cannot be opened nothing changes and the error says why.
+  [[nodiscard]] tl::expected<void, std::string> reconfigure(PlaneConfig config);
 
   // Counters of a switch port: live while a VMM holds it, its last values after the VMM left;
   // nullopt if no VMM ever held it.
   [[nodiscard]] std::optional<SwitchPortCounters> counters(const std::string& port) const;
+  // What the uplink dropped itself (its switch port's counters are counters("uplink")): live, or
+  // the last values after it was removed; nullopt if the plane never had one.
+  [[nodiscard]] std::optional<UplinkCounters> uplink_counters() const;
   // Counters of a channel port (live, or the last values after its VMM left).
   [[nodiscard]] std::optional<EndpointCounters> channel_counters(const std::string& port) const;
   // The tile's own end of its channels (CID 2, "host" in channel declarations): `use` runs on the
@@ -104,6 +111,15 @@ class IoPlane {
  private:
   struct Connection;
   struct LivePort;
+  struct Uplink {
+    UplinkTap tap;
+    SwitchPortId port;
+    bool watched = false;
+  };
+  static constexpr std::uint64_t kUplinkToken = 4;  // epoll token of the uplink's TAP
+  // A busy port (or the uplink) yields to the others after this many frames; it is looked at again
+  // next round.
+  static constexpr int kFramesPerTurn = 256;
   explicit IoPlane(PlaneConfig config);
   [[nodiscard]] tl::expected<void, std::string> start();
   void run() noexcept;
@@ -132,7 +148,7 @@ class IoPlane {
   void reattach(Connection& connection, std::uint64_t connection_id, const vdevices::port::PortRequest& request,
                 std::vector<util::UniqueFd> fds);
   // One turn of a port: false if it was cut off.
-  [[nodiscard]] bool forward_frame(LivePort& in, std::span<const std::uint8_t> frame);
+  [[nodiscard]] bool forward_frame(SwitchPortId in, std::span<const std::uint8_t> frame);
   [[nodiscard]] bool route_packet(std::uint64_t id, LivePort& in, std::span<const std::uint8_t> packet);
   void cut_off(std::uint64_t port_id, const std::string& why);
   void remove_port(std::uint64_t port_id);
@@ -141,6 +157,15 @@ class IoPlane {
   void update_timer();
   void serve_sensor(std::uint64_t id, LivePort& port);
   [[nodiscard]] bool watch(int fd, std::uint64_t token);
+  // The uplink (io_plane_uplink.cpp); all with mutex_ held.
+  [[nodiscard]] tl::expected<void, std::string> configure_uplink(const std::optional<PlaneUplink>& wanted,
+                                                                 const std::vector<PlaneNetPort>& net_ports);
+  void install_uplink(UplinkTap tap);
+  void remove_uplink();
+  void cut_off_uplink(const std::string& why);
+  void watch_uplink(bool on);
+  void serve_uplink();
+  void send_to_uplink(std::span<const std::uint8_t> frame);
 
   PlaneConfig config_;
   util::UniqueFd epoll_;
@@ -161,6 +186,8 @@ class IoPlane {
   std::map<std::uint64_t, std::unique_ptr<LivePort>> ports_;
   std::map<SwitchPortId, std::uint64_t> port_of_switch_port_;
   std::map<std::string, SwitchPortCounters> retired_;  // ports whose VMM left, by name
+  std::optional<Uplink> uplink_;
+  std::optional<UplinkCounters> retired_uplink_;
   std::uint64_t next_id_ = 1;
   bool timer_armed_ = false;
   bool traffic_held_ = false;

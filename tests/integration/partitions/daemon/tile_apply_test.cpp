@@ -30,25 +30,7 @@ class TileTest : public ::testing::Test {
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     daemon_.start();
   }
-  void TearDown() override {
-    // Partitions outlive their daemon by design: the test stops them itself.
-    std::vector<int> pids;
-    auto list = daemon_.json("GET", "/v1/partitions");
-    if (list.is_array()) {
-      for (const auto& p : list) pids.push_back(p.value("pid", 0));
-    }
-    daemon_.kill(SIGKILL);
-    for (int pid : pids) {
-      if (pid > 0) ::kill(pid, SIGKILL);
-    }
-    // Every orphan this test left (its VMMs, whoever started them) is reaped before the next test.
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < end) {
-      const pid_t reaped = ::waitpid(-1, nullptr, WNOHANG);
-      if (reaped < 0) break;  // no children left
-      if (reaped == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
+  void TearDown() override { testing::stop_tile_and_reap(daemon_); }
   int pid_of(const std::string& name) { return daemon_.partition(name).value("pid", 0); }
 
   tilehv::testing::TempDir dir_;
@@ -134,6 +116,20 @@ TEST_F(TileTest, BrokenPoliciesAreRejectedWithTheirErrorsAndChangeNothing) {
   EXPECT_EQ(body["errors"][0].value("file", ""), "bad.json");
   EXPECT_EQ(pid_of("alpha"), alpha);
   EXPECT_TRUE(testing::process_alive(alpha));
+}
+
+TEST_F(TileTest, APolicyWithShadowsIsRefusedUntilShadowsRun) {
+  { const auto r = daemon_.apply(policy_text({named("alpha")})); ASSERT_EQ(r.status, 200) << r.body; }
+  const int alpha = pid_of("alpha");
+  auto policy = nlohmann::json::parse(policy_text({named("alpha"), named("beta")}));
+  const std::string candidate = testing::guest_kernel("hello");
+  policy["shadows"] = {{{"name", "alpha-next"}, {"live", "alpha"},
+                        {"candidate", {{"image", candidate}, {"sha256", testing::sha256_of(candidate)}}}}};
+  const auto r = daemon_.apply(policy.dump());
+  EXPECT_EQ(r.status, 501) << r.body;
+  EXPECT_NE(r.body.find("not_implemented"), std::string::npos) << r.body;
+  EXPECT_EQ(pid_of("alpha"), alpha);
+  EXPECT_TRUE(daemon_.partition("beta").is_null()) << "nothing of the refused policy was applied";
 }
 
 TEST_F(TileTest, KilledPartitionRestartsPerPolicyWhileNeighboursRun) {
