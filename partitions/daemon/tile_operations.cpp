@@ -276,6 +276,21 @@ std::string Tile::prometheus_metrics() const {
   }
   family("tilehv_port_drops_total", "counter", "Frames the switch dropped at the partition's port, by reason");
   out += drop_lines;
+  // The tile's uplink (tile.uplink.tap): its switch port, and what it dropped before the switch saw it.
+  if (auto c = plane_->counters("uplink"); c && plane_->uplink_counters()) {
+    const auto own = *plane_->uplink_counters();
+    family("tilehv_uplink_frames_total", "counter", "Frames through the tile's uplink TAP, by direction");
+    out += fmt::format("tilehv_uplink_frames_total{{direction=\"rx\"}} {}\n", c->rx_frames);
+    out += fmt::format("tilehv_uplink_frames_total{{direction=\"tx\"}} {}\n", c->tx_frames);
+    family("tilehv_uplink_drops_total", "counter", "Frames dropped at the tile's uplink, by reason");
+    for (std::size_t d = 0; d < c->drops.size(); ++d) {
+      out += fmt::format("tilehv_uplink_drops_total{{reason=\"{}\"}} {}\n",
+                         ioplane::drop_reason_name(static_cast<ioplane::DropReason>(d)), c->drops[d]);
+    }
+    out += fmt::format("tilehv_uplink_drops_total{{reason=\"runt_from_host\"}} {}\n", own.runts_in);
+    out += fmt::format("tilehv_uplink_drops_total{{reason=\"oversized_from_host\"}} {}\n", own.oversized_in);
+    out += fmt::format("tilehv_uplink_drops_total{{reason=\"oversized_to_host\"}} {}\n", own.oversized_out);
+  }
   family("tilehv_channel_packets_total", "counter", "Channel packets of the partition, by direction");
   for (const Row& r : rows) {
     if (auto c = plane_->channel_counters(r.name); c && r.grants.count("vsock:" + r.name) != 0) {

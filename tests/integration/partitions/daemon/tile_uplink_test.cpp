@@ -64,6 +64,12 @@ TEST_F(TileUplinkTest, APartitionAllowedTheUplinkTalksWithTheHost) {
   EXPECT_NE(console("pinger").find("udp-pingpong: 20 rounds, 64 B, 0 mismatches"), std::string::npos)
       << console("pinger") << daemon_.partition("pinger").dump();
   EXPECT_EQ(echo.echoed("10.233.0.2"), 20);
+  // The uplink's own counters are in the metrics: at least the 20 echoes (and ARP) came in through it.
+  const std::string metrics = daemon_.call("GET", "/metrics").body;
+  const auto at = metrics.find("tilehv_uplink_frames_total{direction=\"rx\"} ");
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_GE(std::stoull(metrics.substr(at + 43)), 20U) << metrics.substr(at, 60);
+  EXPECT_NE(metrics.find("tilehv_uplink_drops_total{reason=\"runt_from_host\"} 0"), std::string::npos) << metrics;
 }
 
 TEST_F(TileUplinkTest, AnApplyWhoseUplinkCannotBeOpenedChangesNothing) {
