@@ -20,7 +20,12 @@ using testing::PartitionSpec;
 using testing::named;
 
 // A subnet of its own: tests run in parallel (tap_test.cpp has 10.231.0.0/24, uplink_test.cpp 10.232).
-constexpr const char* kHostAddress = "10.233.0.1";
+// Each test process its own /24 (ctest runs the tests of this file in parallel processes, each with
+// its own TAP): two TAPs with one subnet would steal each other's routes. 10.234/16 is used by no
+// other test.
+const std::string kSubnet = fmt::format("10.234.{}", ::getpid() % 250);
+const std::string kHostAddress = kSubnet + ".1";
+const std::string kGuestAddress = kSubnet + ".2";
 
 std::string with_uplink(const std::string& policy, const std::string& tap) {
   auto p = nlohmann::json::parse(policy);
@@ -33,7 +38,7 @@ class TileUplinkTest : public ::testing::Test {
   void SetUp() override {
     TILEHV_REQUIRE_KVM();
     if (const auto reason = testing::host_tap_unavailable_reason(); !reason.empty()) GTEST_SKIP() << reason;
-    ASSERT_TRUE(tap_.create(std::string(kHostAddress) + "/24"));
+    ASSERT_TRUE(tap_.create(kHostAddress + "/24"));
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);  // stop_tile_and_reap() reaps the VMMs a killed daemon orphans
     daemon_.start();
   }
@@ -54,7 +59,7 @@ TEST_F(TileUplinkTest, APartitionAllowedTheUplinkTalksWithTheHost) {
   testing::UdpEcho echo(kHostAddress, 7777);
   PartitionSpec pinger = named("pinger");
   pinger.kernel = "udp-pingpong";
-  pinger.cmdline = fmt::format("role=ping ip=10.233.0.2 peer={} count=20", kHostAddress);
+  pinger.cmdline = fmt::format("role=ping ip={} peer={} count=20", kGuestAddress, kHostAddress);
   pinger.devices = {{"network", {{"allowPeers", nlohmann::json::array({"uplink"})}}}};
   const auto applied = daemon_.apply(with_uplink(testing::policy_text({pinger}), tap_.name()));
   ASSERT_EQ(applied.status, 200) << applied.body << daemon_.log_text();
@@ -63,7 +68,7 @@ TEST_F(TileUplinkTest, APartitionAllowedTheUplinkTalksWithTheHost) {
       << daemon_.partition("pinger").dump() << console("pinger");
   EXPECT_NE(console("pinger").find("udp-pingpong: 20 rounds, 64 B, 0 mismatches"), std::string::npos)
       << console("pinger") << daemon_.partition("pinger").dump();
-  EXPECT_EQ(echo.echoed("10.233.0.2"), 20);
+  EXPECT_EQ(echo.echoed(kGuestAddress), 20);
   // The uplink's own counters are in the metrics: at least the 20 echoes (and ARP) came in through it.
   const std::string metrics = daemon_.call("GET", "/metrics").body;
   const auto at = metrics.find("tilehv_uplink_frames_total{direction=\"rx\"} ");
