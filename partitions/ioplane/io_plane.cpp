@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -28,7 +29,6 @@ constexpr std::uint64_t kTimerToken = 3;
 // step only sets how fresh a sample is when it reaches the guest.
 constexpr long kSensorTickNs = 10'000'000;
 constexpr std::uint64_t kConnectionBase = 1ULL << 32;
-constexpr std::uint64_t kPortBase = 1ULL << 48;
 
 void log_line(const std::string& line) {
   try {
@@ -38,25 +38,6 @@ void log_line(const std::string& line) {
 }
 
 }  // namespace
-
-struct IoPlane::Connection {
-  util::UniqueFd socket;
-  std::vector<std::uint64_t> ports;
-  std::optional<std::set<std::string>> grants;  // "kind:name" this link may hold; nullopt: any
-  SensorRateBounds rates;                        // its sensor streams' rate bounds
-};
-
-struct IoPlane::LivePort {
-  enum class Kind { kNet, kChannel, kSensor };
-  std::uint64_t connection;
-  Kind kind;
-  SwitchPortId switch_port;  // kNet
-  EndpointId endpoint_id;    // kChannel
-  std::string name;
-  vdevices::port::PortEndpoint endpoint;
-  std::unique_ptr<SensorFeed> feed;  // kSensor
-  std::chrono::steady_clock::time_point epoch{};
-};
 
 IoPlane::IoPlane(PlaneConfig config) : config_(std::move(config)), router_(config_.channels) {}
 
@@ -227,19 +208,29 @@ tl::expected<IoPlane::Admission, std::string> IoPlane::admit(const Connection& c
   }
   Admission a;
   a.ring = config_.ring;
+  const bool mirror = !connection.shadow.empty();
+  if (mirror) {
+    // A shadow's VMM asks for its live partition's ports; it gets each once, as a mirror.
+    for (const auto& [other_id, other] : ports_) {
+      if (other->is_mirror && other->connection != 0 && other->name == request.name &&
+          connections_.count(other->connection) != 0 && connections_.at(other->connection)->shadow == connection.shadow) {
+        return tl::unexpected(std::string("the shadow already holds this port"));
+      }
+    }
+  }
   if (request.kind == "net") {
     for (const PlaneNetPort& p : config_.net_ports) {
       if (p.name == request.name) a.net = &p;
     }
     if (a.net == nullptr) return tl::unexpected(std::string("no such port in the tile's configuration"));
-    if (switch_.find(a.net->name)) return tl::unexpected(std::string("the port is already held by another VMM"));
+    if (!mirror && switch_.find(a.net->name)) return tl::unexpected(std::string("the port is already held by another VMM"));
     a.attributes = {{"mac", a.net->mac.text()}, {"mtu", std::to_string(a.net->mtu)}};
   } else if (request.kind == "vsock") {
     for (const PlaneVsockPort& p : config_.vsock_ports) {
       if (p.name == request.name) a.channel = &p;
     }
     if (a.channel == nullptr) return tl::unexpected(std::string("no such port in the tile's configuration"));
-    if (router_.find(a.channel->name)) return tl::unexpected(std::string("the port is already held by another VMM"));
+    if (!mirror && router_.find(a.channel->name)) return tl::unexpected(std::string("the port is already held by another VMM"));
     a.attributes = {{"cid", std::to_string(a.channel->cid)}};
     a.ring = vdevices::VirtioVsock::kPortConfig;
   } else if (request.kind == "console") {
@@ -248,6 +239,7 @@ tl::expected<IoPlane::Admission, std::string> IoPlane::admit(const Connection& c
       if ("sensor." + p.spec.name == request.name) sensor = &p;
     }
     if (sensor == nullptr) return tl::unexpected(std::string("no such console port in the tile's configuration"));
+    if (mirror) return a;  // fed with the live partition's stream, not by a feed of its own
     for (const auto& [other_id, other] : ports_) {
       if (other->kind == LivePort::Kind::kSensor && other->name == request.name && !sensor->shared) {
         return tl::unexpected(std::string("the port is already held by another VMM"));
@@ -269,7 +261,10 @@ tl::expected<std::uint64_t, std::string> IoPlane::install(Connection& connection
                                                           vdevices::port::PortEndpoint endpoint) {
   SwitchPortId switch_port = 0;
   EndpointId endpoint_id = 0;
-  if (admission.net != nullptr) {
+  const bool mirror = !connection.shadow.empty();
+  if (mirror) {
+    // Neither on the switch nor on the router: what the shadow sends goes to its comparator.
+  } else if (admission.net != nullptr) {
     auto added = switch_.add_port(SwitchPortConfig{admission.net->name, admission.net->mac, false, admission.net->allow});
     if (!added) return tl::unexpected(std::string("its MAC address is already in use on the switch"));
     switch_port = *added;
@@ -284,17 +279,30 @@ tl::expected<std::uint64_t, std::string> IoPlane::install(Connection& connection
                                                    : LivePort::Kind::kSensor;
   auto live = std::make_unique<LivePort>(LivePort{connection_id, kind, switch_port, endpoint_id, request.name,
                                                   std::move(endpoint), std::move(admission.feed), std::chrono::steady_clock::now()});
+  if (mirror) {
+    live->is_mirror = true;
+    live->session = session_named(connection.shadow);
+  }
   if (traffic_held_) {
     unwatched_ports_.push_back(port_id);
   } else if (!watch(live->endpoint.wake_fd(), kPortBase + port_id)) {
-    if (admission.net != nullptr) switch_.remove_port(switch_port);
-    if (admission.channel != nullptr) router_.remove_endpoint(endpoint_id);
+    if (!mirror && admission.net != nullptr) switch_.remove_port(switch_port);
+    if (!mirror && admission.channel != nullptr) router_.remove_endpoint(endpoint_id);
     return tl::unexpected(std::string("host error: cannot watch the port"));
   }
   connection.ports.push_back(port_id);
-  if (admission.net != nullptr) port_of_switch_port_[switch_port] = port_id;
-  if (admission.channel != nullptr) port_of_endpoint_[endpoint_id] = port_id;
+  if (!mirror && admission.net != nullptr) port_of_switch_port_[switch_port] = port_id;
+  if (!mirror && admission.channel != nullptr) port_of_endpoint_[endpoint_id] = port_id;
   ports_.emplace(port_id, std::move(live));
+  if (mirror) {
+    link_mirror(port_id);
+  } else if (auto m = std::find_if(ports_.begin(), ports_.end(), [&](const auto& entry) {
+               const LivePort& other = *entry.second;
+               return other.is_mirror && other.kind == kind && other.name == request.name && other.session != nullptr;
+             });
+             m != ports_.end()) {
+    link_mirror(m->first);  // the live partition's VMM came back while its shadow ran
+  }
   update_timer();
   return port_id;
 }
@@ -384,6 +392,20 @@ void IoPlane::close_connection(std::uint64_t id) {
 void IoPlane::remove_port(std::uint64_t port_id) {
   auto p = ports_.find(port_id);
   if (p == ports_.end()) return;
+  if (p->second->is_mirror) {
+    for (auto& [id, other] : ports_) {
+      if (other->mirror == port_id) other->mirror.reset();
+    }
+    ports_.erase(p);
+    update_timer();
+    return;
+  }
+  if (p->second->mirror) {
+    auto m = ports_.find(*p->second->mirror);
+    if (m != ports_.end() && m->second->session != nullptr) {
+      m->second->session->stop(fmt::format("the live partition's port {} went away (its VMM ended)", p->second->name));
+    }
+  }
   if (p->second->kind == LivePort::Kind::kSensor) {
     retired_sensors_[p->second->name] = p->second->feed->metrics();
   } else if (p->second->kind == LivePort::Kind::kChannel) {
@@ -404,6 +426,7 @@ void IoPlane::update_timer() {
   // with neither attached an idle tile does not wake for nothing.
   bool needed = false;
   for (const auto& [id, port] : ports_) needed = needed || port->kind != LivePort::Kind::kNet;
+  needed = needed || !shadows_.empty();  // the shadows' watchdogs
   if (needed == timer_armed_) return;
   const itimerspec every{{0, kSensorTickNs}, {0, kSensorTickNs}};
   const itimerspec stop{};
@@ -425,7 +448,7 @@ void IoPlane::flush_host_channel() {
     if (decision.kind != RouteDecision::Kind::kDeliver) continue;
     auto to = port_of_endpoint_.find(decision.to);
     if (to == port_of_endpoint_.end()) continue;
-    auto sent = ports_.at(to->second)->endpoint.send(*packet);
+    auto sent = deliver(*ports_.at(to->second), *packet);
     if (!sent) {
       cut_off(to->second, sent.error().message);
     } else if (*sent == vdevices::port::PushResult::kPushed) {
@@ -457,6 +480,7 @@ void IoPlane::serve_port(std::uint64_t id) {
   if (it == ports_.end()) return;
   LivePort& in = *it->second;
   in.endpoint.consume_wake();
+  if (in.is_mirror) return serve_mirror(id, in);
   if (in.kind == LivePort::Kind::kSensor) return serve_sensor(id, in);
   for (int turn = 0; turn < kFramesPerTurn; ++turn) {
     // The message is copied out of the shared ring before any decision: the VMM cannot change it
@@ -468,6 +492,12 @@ void IoPlane::serve_port(std::uint64_t id) {
       continue;
     }
     const std::span<const std::uint8_t> message(frame_.data(), **got);
+    if (in.mirror || in.held) record_live_output(in, message);
+    if (in.owed > 0) {
+      // Sent by the shadow before its promotion: the partition's twin of it is not sent again.
+      --in.owed;
+      continue;
+    }
     if (in.kind == LivePort::Kind::kChannel ? !route_packet(id, in, message) : !forward_frame(in.switch_port, message)) return;
   }
   // Let the other ports have a turn; come back through the epoll set.
@@ -484,7 +514,7 @@ bool IoPlane::forward_frame(SwitchPortId in, std::span<const std::uint8_t> frame
     }
     auto other_id = port_of_switch_port_.find(egress);
     if (other_id == port_of_switch_port_.end()) continue;
-    auto sent = ports_.at(other_id->second)->endpoint.send(frame);
+    auto sent = deliver(*ports_.at(other_id->second), frame);
     if (!sent) {
       cut_off(other_id->second, sent.error().message);
     } else if (*sent == vdevices::port::PushResult::kPushed) {
@@ -502,7 +532,7 @@ bool IoPlane::route_packet(std::uint64_t id, LivePort& in, std::span<const std::
   if (decision.kind == RouteDecision::Kind::kReset) {
     // Refused: the sender learns it at once, as from a host with nothing listening on that port.
     const vdevices::vsock::PacketHeader reset = vdevices::vsock::reset_for(vdevices::vsock::read_header(packet));
-    auto sent = in.endpoint.send({reinterpret_cast<const std::uint8_t*>(&reset), sizeof reset});
+    auto sent = deliver(in, {reinterpret_cast<const std::uint8_t*>(&reset), sizeof reset});
     if (!sent) {
       cut_off(id, sent.error().message);
       return false;
@@ -517,7 +547,7 @@ bool IoPlane::route_packet(std::uint64_t id, LivePort& in, std::span<const std::
   }
   auto other_id = port_of_endpoint_.find(decision.to);
   if (other_id == port_of_endpoint_.end()) return true;
-  auto sent = ports_.at(other_id->second)->endpoint.send(packet);
+  auto sent = deliver(*ports_.at(other_id->second), packet);
   if (!sent) {
     cut_off(other_id->second, sent.error().message);
   } else if (*sent == vdevices::port::PushResult::kPushed) {
@@ -529,9 +559,17 @@ bool IoPlane::route_packet(std::uint64_t id, LivePort& in, std::span<const std::
 }
 
 void IoPlane::serve_sensor(std::uint64_t id, LivePort& port) {
+  if (port.held) return;  // its inputs wait for the boundary to pass; so do its commands
   const auto now = std::chrono::steady_clock::now() - port.epoch;
-  const auto now_ns = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
-  if (auto served = port.feed->take_input(port.endpoint, now_ns); !served) return cut_off(id, served.error());
+  const auto virtual_ns = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
+  if (port.mirror) {
+    // What the partition reads is mirrored to its shadow; what it writes goes to the comparator.
+    const FeedObserver observer{[&](std::span<const std::uint8_t> bytes) { mirror_input(port, bytes); },
+                                [&](std::span<const std::uint8_t> bytes) { record_live_output(port, bytes); }};
+    if (auto served = port.feed->take_input(port.endpoint, virtual_ns, &observer); !served) return cut_off(id, served.error());
+  } else if (auto served = port.feed->take_input(port.endpoint, virtual_ns); !served) {
+    return cut_off(id, served.error());
+  }
   // Sleep on the port again: the guest's next command, or room for the stream, wakes the plane.
   (void)port.endpoint.prepare_to_sleep();
 }
@@ -541,9 +579,13 @@ void IoPlane::tick() {
   (void)!::read(timer_.get(), &expirations, sizeof expirations);
   std::vector<std::uint64_t> sensors;
   for (const auto& [id, port] : ports_) {
-    if (port->kind == LivePort::Kind::kSensor && !traffic_held_) sensors.push_back(id);
+    if (port->kind == LivePort::Kind::kSensor && !port->is_mirror && !traffic_held_) sensors.push_back(id);
   }
-  for (std::uint64_t id : sensors) serve_sensor(id, *ports_.at(id));
+  for (std::uint64_t id : sensors) {
+    // Serving one may cut another's mirror off, never another sensor: look each up again all the same.
+    if (auto p = ports_.find(id); p != ports_.end()) serve_sensor(id, *p->second);
+  }
+  tick_shadows();
   host_->tick();
   flush_host_channel();
 }

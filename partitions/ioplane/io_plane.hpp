@@ -6,6 +6,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <deque>
 #include <functional>
 #include <cstdint>
 #include <map>
@@ -17,12 +19,14 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <tl/expected.hpp>
 
 #include "ioplane/channel_router.hpp"
 #include "ioplane/host_channel.hpp"
 #include "ioplane/l2_switch.hpp"
 #include "ioplane/sensor_feed.hpp"
+#include "ioplane/shadow_session.hpp"
 #include "ioplane/uplink_tap.hpp"
 #include "port/plane_link.hpp"
 #include "port/port_endpoint.hpp"
@@ -106,17 +110,75 @@ class IoPlane {
   [[nodiscard]] std::optional<vdevices::sensors::PortMetrics> sensor_counters(const std::string& port) const;
   // The allow-list of a port, now and for later grants.
   void set_allow_list(const std::string& port, AllowList allow);
+
+  // --- Shadow partitions (io_plane_shadow.cpp; docs/design/shadows.md) ---
+  // A plane link for a shadow's VMM. It may ask for the ports in `grants` (its live partition's);
+  // the plane installs them as mirrors of the live partition's ports: never on the switch, the
+  // router or a sensor, and what the shadow sends goes to its comparator only.
+  [[nodiscard]] tl::expected<util::UniqueFd, std::string> open_shadow_link(policy::Shadow spec, std::set<std::string> grants);
+  // Holds the live partition's inputs until it reaches an input boundary (its rings read, its
+  // outputs quiet), at most `timeout`, then mirrors and compares from there.
+  [[nodiscard]] tl::expected<void, std::string> begin_mirroring(const std::string& shadow, std::chrono::milliseconds timeout);
+  // Ends the comparison with a fault the daemon saw (the shadow's VMM ended) or an operator's abort.
+  void shadow_fault(const std::string& shadow, const std::string& kind, const std::string& detail);
+  void stop_shadow(const std::string& shadow, const std::string& why);
+  // At an input boundary of both sides: the shadow's records beyond the live partition's are
+  // released, the live partition's beyond the shadow's are owed (the new live partition's next
+  // ones are not sent), and the shadow's ports take the live partition's places. Returns what was
+  // settled per stream.
+  [[nodiscard]] tl::expected<nlohmann::json, std::string> promote_shadow(const std::string& shadow,
+                                                                         std::chrono::milliseconds timeout);
+  // After a promotion: the previous live partition's ports take their places back, at an input
+  // boundary of the promoted one.
+  [[nodiscard]] tl::expected<void, std::string> roll_back_shadow(const std::string& shadow, std::chrono::milliseconds timeout);
+  // Drops the session (after its VMM and evidence are no longer needed).
+  void forget_shadow(const std::string& shadow);
+  // Runs `use` with the session while the plane holds still; false if there is no such shadow.
+  bool with_shadow(const std::string& shadow, const std::function<void(ShadowSession&)>& use);
   [[nodiscard]] const PlaneMetrics& metrics() const noexcept { return metrics_; }
 
  private:
-  struct Connection;
-  struct LivePort;
+  struct Connection {
+    util::UniqueFd socket;
+    std::vector<std::uint64_t> ports;
+    std::optional<std::set<std::string>> grants;  // "kind:name" this link may hold; nullopt: any
+    SensorRateBounds rates;                        // its sensor streams' rate bounds
+    std::string shadow;                            // a shadow's VMM: its ports are mirrors
+  };
+  struct LivePort {
+    enum class Kind { kNet, kChannel, kSensor };
+    std::uint64_t connection;
+    Kind kind;
+    SwitchPortId switch_port;  // kNet
+    EndpointId endpoint_id;    // kChannel
+    std::string name;
+    vdevices::port::PortEndpoint endpoint;
+    std::unique_ptr<SensorFeed> feed;  // kSensor
+    std::chrono::steady_clock::time_point epoch{};
+    // A live partition's port: its shadow's mirror of it, the inputs queued while the partition is
+    // held at an input boundary, and records it owes since a promotion (not sent).
+    std::optional<std::uint64_t> mirror{};
+    bool held = false;
+    std::deque<std::vector<std::uint8_t>> held_inputs{};
+    std::uint64_t owed = 0;
+    // A shadow's mirror port: its session (null once forgotten), mirrored inputs its ring had no
+    // room for, whether it waits for the next line of a sensor stream it joined mid-line, and
+    // whether its outputs are no longer read.
+    bool is_mirror = false;
+    ShadowSession* session = nullptr;
+    std::deque<std::vector<std::uint8_t>> backlog{};
+    std::size_t backlog_bytes = 0;
+    bool skip_to_line = false;
+    bool muted = false;
+    std::uint64_t last_output_ns = 0;  // while held or mirrored: the boundary waits for quiet
+  };
   struct Uplink {
     UplinkTap tap;
     SwitchPortId port;
     bool watched = false;
   };
   static constexpr std::uint64_t kUplinkToken = 4;  // epoll token of the uplink's TAP
+  static constexpr std::uint64_t kPortBase = 1ULL << 48;  // epoll tokens of ports: this plus their ids
   // A busy port (or the uplink) yields to the others after this many frames; it is looked at again
   // next round.
   static constexpr int kFramesPerTurn = 256;
@@ -147,6 +209,30 @@ class IoPlane {
   // A port a VMM held with an earlier plane, handed back with its descriptors.
   void reattach(Connection& connection, std::uint64_t connection_id, const vdevices::port::PortRequest& request,
                 std::vector<util::UniqueFd> fds);
+  // Shadows (io_plane_shadow.cpp); all with mutex_ held.
+  static constexpr std::size_t kMaxHeldInputs = 4096;  // per port while its partition is held
+  // An input record for a port: queued while it is held; once in its ring, mirrored to its shadow.
+  [[nodiscard]] tl::expected<vdevices::port::PushResult, vdevices::port::RingError> deliver(LivePort& port,
+                                                                                            std::span<const std::uint8_t> bytes);
+  void mirror_input(LivePort& live, std::span<const std::uint8_t> bytes);
+  void record_live_output(LivePort& live, std::span<const std::uint8_t> bytes);
+  void serve_mirror(std::uint64_t id, LivePort& mirror);
+  void flush_backlog(std::uint64_t id, LivePort& mirror);
+  void link_mirror(std::uint64_t mirror_id);
+  [[nodiscard]] std::optional<std::uint64_t> live_port_named(LivePort::Kind kind, const std::string& name) const;
+  [[nodiscard]] ShadowSession* session_named(const std::string& shadow);
+  // The ports of a session: pairs of (live port, its mirror) linked now.
+  [[nodiscard]] std::vector<std::pair<std::uint64_t, std::uint64_t>> mirror_pairs(const ShadowSession& session) const;
+  [[nodiscard]] std::vector<std::uint64_t> hold_partition_ports(const ShadowSession& session);
+  void release_ports(const std::vector<std::uint64_t>& ids);
+  // Polls (taking and leaving mutex_) until every port in `ids` has its inbound ring read, its
+  // backlog empty and its outputs quiet; the caller does not hold mutex_.
+  [[nodiscard]] tl::expected<void, std::string> wait_for_boundary(const std::vector<std::uint64_t>& ids,
+                                                                 std::chrono::milliseconds timeout);
+  void swap_ports(std::uint64_t a, std::uint64_t b);
+  void tick_shadows();
+  [[nodiscard]] std::uint64_t now_ns() const;
+
   // One turn of a port: false if it was cut off.
   [[nodiscard]] bool forward_frame(SwitchPortId in, std::span<const std::uint8_t> frame);
   [[nodiscard]] bool route_packet(std::uint64_t id, LivePort& in, std::span<const std::uint8_t> packet);
@@ -186,6 +272,8 @@ class IoPlane {
   std::map<std::uint64_t, std::unique_ptr<LivePort>> ports_;
   std::map<SwitchPortId, std::uint64_t> port_of_switch_port_;
   std::map<std::string, SwitchPortCounters> retired_;  // ports whose VMM left, by name
+  std::map<std::string, std::unique_ptr<ShadowSession>> shadows_;
+  std::chrono::steady_clock::time_point plane_epoch_ = std::chrono::steady_clock::now();
   std::optional<Uplink> uplink_;
   std::optional<UplinkCounters> retired_uplink_;
   std::uint64_t next_id_ = 1;

@@ -61,7 +61,7 @@ tl::expected<std::unique_ptr<SensorFeed>, std::string> SensorFeed::create(const 
   return feed;
 }
 
-tl::expected<void, std::string> SensorFeed::flush(vdevices::port::PortEndpoint& endpoint) {
+tl::expected<void, std::string> SensorFeed::flush(vdevices::port::PortEndpoint& endpoint, const FeedObserver* observer) {
   for (;;) {
     if (unsent_.empty()) {
       const std::size_t n = port_->read(buffer_);
@@ -72,30 +72,37 @@ tl::expected<void, std::string> SensorFeed::flush(vdevices::port::PortEndpoint& 
     if (!sent) return tl::unexpected(sent.error().message);
     // Full: the guest is behind; the bytes wait here and the sensor keeps counting what it drops.
     if (*sent == vdevices::port::PushResult::kFull) return {};
+    bytes_delivered_ += unsent_.size();
+    at_line_start_ = unsent_.back() == '\n';
+    if (observer != nullptr && observer->delivered) observer->delivered(unsent_);
     unsent_.clear();
   }
 }
 
-tl::expected<void, std::string> SensorFeed::pump(vdevices::port::PortEndpoint& endpoint, std::uint64_t now_ns) {
+tl::expected<void, std::string> SensorFeed::pump(vdevices::port::PortEndpoint& endpoint, std::uint64_t now_ns,
+                                                 const FeedObserver* observer) {
   if (now_ns > port_->now_ns()) {
     if (auto advanced = port_->advance_to(now_ns); !advanced) return tl::unexpected(advanced.error().message);
   }
-  return flush(endpoint);
+  return flush(endpoint, observer);
 }
 
-tl::expected<void, std::string> SensorFeed::take_input(vdevices::port::PortEndpoint& endpoint, std::uint64_t now_ns) {
+tl::expected<void, std::string> SensorFeed::take_input(vdevices::port::PortEndpoint& endpoint, std::uint64_t now_ns,
+                                                       const FeedObserver* observer) {
   std::vector<std::uint8_t> message(endpoint.max_message());
   while (unread_.size() < kMaxUnread) {
     auto got = endpoint.receive(message);
     if (!got) return tl::unexpected(got.error().message);
     if (!got->has_value()) break;
-    unread_.insert(unread_.end(), message.begin(), message.begin() + static_cast<std::ptrdiff_t>(**got));
+    const std::span<const std::uint8_t> bytes(message.data(), **got);
+    if (observer != nullptr && observer->commanded) observer->commanded(bytes);
+    unread_.insert(unread_.end(), bytes.begin(), bytes.end());
   }
   if (!unread_.empty()) {
     const std::size_t used = port_->write(unread_);
     unread_.erase(unread_.begin(), unread_.begin() + static_cast<std::ptrdiff_t>(used));
   }
-  return pump(endpoint, now_ns);
+  return pump(endpoint, now_ns, observer);
 }
 
 }  // namespace tilehv::ioplane

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <span>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +38,12 @@ struct RateBoundsMhz {
   std::uint64_t max = 0;
 };
 
+// Who else sees a feed's traffic: the plane mirrors it to a shadow partition and its comparator.
+struct FeedObserver {
+  std::function<void(std::span<const std::uint8_t>)> delivered;  // stream bytes the port took, in order
+  std::function<void(std::span<const std::uint8_t>)> commanded;  // the guest's bytes, as read from the port
+};
+
 class SensorFeed {
  public:
   // `rates` narrows every channel's rate bounds (a partition's policy); refused if a channel
@@ -45,19 +53,31 @@ class SensorFeed {
 
   [[nodiscard]] std::string port_name() const { return port_->port_name(); }
   // Samples up to `now_ns` of virtual time, then as many stream bytes as the port takes.
-  [[nodiscard]] tl::expected<void, std::string> pump(vdevices::port::PortEndpoint& endpoint, std::uint64_t now_ns);
+  [[nodiscard]] tl::expected<void, std::string> pump(vdevices::port::PortEndpoint& endpoint, std::uint64_t now_ns,
+                                                     const FeedObserver* observer = nullptr);
   // The guest's bytes (commands) from the port, then the replies.
-  [[nodiscard]] tl::expected<void, std::string> take_input(vdevices::port::PortEndpoint& endpoint, std::uint64_t now_ns);
+  [[nodiscard]] tl::expected<void, std::string> take_input(vdevices::port::PortEndpoint& endpoint, std::uint64_t now_ns,
+                                                           const FeedObserver* observer = nullptr);
   [[nodiscard]] const vdevices::sensors::PortMetrics& metrics() const noexcept { return port_->metrics(); }
+  // Guest bytes that did not come through the port: a promoted shadow's commands, sent when it
+  // took the partition's place. Consumed with the port's own on the next take_input().
+  void command(std::span<const std::uint8_t> bytes) { unread_.insert(unread_.end(), bytes.begin(), bytes.end()); }
+  // The stream's header lines, and where the stream the port took stands: a reader joining later
+  // gets the header, then the stream from the next line that starts.
+  [[nodiscard]] std::string header() const { return port_->header(); }
+  [[nodiscard]] std::uint64_t bytes_delivered() const noexcept { return bytes_delivered_; }
+  [[nodiscard]] bool at_line_start() const noexcept { return at_line_start_; }
 
  private:
   explicit SensorFeed(std::unique_ptr<vdevices::sensors::SensorPort> port) : port_(std::move(port)) {}
-  [[nodiscard]] tl::expected<void, std::string> flush(vdevices::port::PortEndpoint& endpoint);
+  [[nodiscard]] tl::expected<void, std::string> flush(vdevices::port::PortEndpoint& endpoint, const FeedObserver* observer);
 
   std::unique_ptr<vdevices::sensors::SensorPort> port_;
   std::vector<std::uint8_t> unsent_;  // stream bytes read from the sensor that the port had no room for
   std::vector<std::uint8_t> unread_;  // guest bytes the sensor has not consumed yet
   std::vector<std::uint8_t> buffer_;
+  std::uint64_t bytes_delivered_ = 0;
+  bool at_line_start_ = true;
 };
 
 }  // namespace tilehv::ioplane

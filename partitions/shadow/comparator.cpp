@@ -158,6 +158,16 @@ const StreamCounts* Comparator::counts(policy::OutputStream which) const {
   return it == streams_.end() ? nullptr : &it->second.counts;
 }
 
+std::vector<std::vector<std::uint8_t>> Comparator::take_waiting(policy::OutputStream which, Side side) {
+  std::vector<std::vector<std::uint8_t>> out;
+  auto it = streams_.find(which);
+  if (it == streams_.end()) return out;
+  auto& waiting = it->second.waiting[index_of(side)];
+  for (OutputRecord& r : waiting) out.push_back(std::move(r.bytes));
+  waiting.clear();
+  return out;
+}
+
 nlohmann::json Comparator::summary() const {
   nlohmann::json streams = nlohmann::json::object();
   for (const auto& [which, s] : streams_) {

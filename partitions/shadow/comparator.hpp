@@ -89,6 +89,9 @@ class Comparator {
   [[nodiscard]] const StreamCounts* counts(policy::OutputStream stream) const;
   [[nodiscard]] const std::vector<Divergence>& divergences() const noexcept { return divergences_; }
   [[nodiscard]] const std::vector<TimelinePoint>& timeline() const noexcept { return timeline_; }
+  // Takes one side's records of a stream that still wait for a twin (oldest first): at a promotion
+  // the shadow's records beyond the live partition's are released, not compared.
+  [[nodiscard]] std::vector<std::vector<std::uint8_t>> take_waiting(policy::OutputStream stream, Side side);
   // Everything above as JSON (the report's data).
   [[nodiscard]] nlohmann::json summary() const;
 

@@ -38,6 +38,8 @@ MessageRing::MessageRing(RingControl& control, std::span<std::uint8_t> data, std
 
 std::uint64_t MessageRing::load_peer(std::uint64_t& field) const noexcept { return load_acquire(field); }
 
+bool MessageRing::consumer_caught_up() const noexcept { return load_peer(control_->head) == tail_; }
+
 tl::expected<PushResult, RingError> MessageRing::push(std::span<const std::uint8_t> message) {
   if (message.size() > max_message_) {
     return tl::unexpected(RingError{fmt::format("message of {} bytes exceeds the port's {} bytes", message.size(), max_message_)});

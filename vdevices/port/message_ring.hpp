@@ -58,6 +58,9 @@ class MessageRing {
   [[nodiscard]] tl::expected<PushResult, RingError> push(std::span<const std::uint8_t> message);
   // After a push: true if the consumer sleeps and must be woken.
   [[nodiscard]] bool consumer_needs_wakeup() noexcept;
+  // True if the consumer has taken every message published (as it says: a hint, never trusted for
+  // memory safety).
+  [[nodiscard]] bool consumer_caught_up() const noexcept;
 
   // --- consumer side ---
   // Copies the next message into `out` (at least max_message() bytes) and returns its length;

@@ -137,6 +137,8 @@ std::size_t SensorPort::write(std::span<const std::uint8_t> bytes) noexcept {
   return consumed;
 }
 
+std::string SensorPort::header() const { return header_lines(sensor(), source_->source_kind()); }
+
 bool SensorPort::next_line() {
   partial_.clear();
   partial_pos_ = 0;

@@ -48,6 +48,9 @@ class SensorPort final : public Snapshottable {
 
   [[nodiscard]] const Sensor& sensor() const noexcept { return source_->sensor(); }
   [[nodiscard]] std::string port_name() const { return "sensor." + sensor().name(); }
+  // The header lines a reader gets first after open(): what a second reader joining the stream
+  // later (a shadow partition) must be given before the lines it shares with the first.
+  [[nodiscard]] std::string header() const;
 
   // The guest opened the port: the header and channel descriptors come first in what it reads next.
   // The rest of a line cut by an earlier reader is discarded (a cut sample counts as dropped).
