@@ -182,6 +182,28 @@ void install_routes(api::HttpServer& server, Tile& tile) {
                       [&tile](const HttpRequest& request, api::ResponseStream& stream) { stream_console(tile, request, stream); });
   server.stream_route("GET", "/v1/events",
                       [&tile](const HttpRequest& request, api::ResponseStream& stream) { stream_events(tile, request, stream); });
+  server.route("GET", "/v1/shadows", [&tile](const HttpRequest&) { return api::json_response(200, tile.list_shadows()); });
+  server.route("POST", "/v1/shadows/try", [&tile](const HttpRequest& request) {
+    const nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
+    if (body.is_discarded()) return api::error_response(400, "bad_request", "the body is not JSON");
+    auto view = tile.try_shadow(body);
+    return view ? api::json_response(201, *view) : error(view.error());
+  });
+  server.route("GET", "/v1/shadows/{name}", partition_operation(tile, [](Tile& t, const std::string& n) { return t.shadow_status(n); }));
+  server.route("GET", "/v1/shadows/{name}/report", [&tile](const HttpRequest& request) {
+    const auto format = request.query.find("format");
+    const std::string wanted = format == request.query.end() ? "json" : format->second;
+    auto report = tile.shadow_report(request.params.at("name"), wanted);
+    if (!report) return error(report.error());
+    HttpResponse r;
+    r.content_type = wanted == "html" ? "text/html; charset=utf-8" : wanted == "text" ? "text/plain; charset=utf-8" : "application/json";
+    r.body = std::move(*report);
+    return r;
+  });
+  server.route("POST", "/v1/shadows/{name}/promote", partition_operation(tile, [](Tile& t, const std::string& n) { return t.promote_shadow(n); }));
+  server.route("POST", "/v1/shadows/{name}/rollback", partition_operation(tile, [](Tile& t, const std::string& n) { return t.roll_back_shadow(n); }));
+  server.route("POST", "/v1/shadows/{name}/abort", partition_operation(tile, [](Tile& t, const std::string& n) { return t.abort_shadow(n); }));
+  server.route("POST", "/v1/shadows/{name}/release", partition_operation(tile, [](Tile& t, const std::string& n) { return t.release_shadow(n); }));
   server.route("GET", "/metrics", [&tile](const HttpRequest&) {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";

@@ -37,11 +37,18 @@ nlohmann::json to_json(const JournalState& state) {
                         {"gid", r.gid},         {"state", r.state},             {"restarts", r.restarts},
                         {"total_restarts", r.total_restarts}, {"last_end", r.last_end},
                         {"stop_requested", r.stop_requested}};
+    if (!r.promoted_image.empty()) {
+      partitions[name]["promoted_image"] = r.promoted_image;
+      partitions[name]["promoted_sha256"] = r.promoted_sha256;
+    }
   }
+  nlohmann::json shadows = nlohmann::json::object();
+  for (const auto& [name, r] : state.shadows) shadows[name] = {{"pid", r.pid}, {"start_ticks", r.start_ticks}};
   return {{"version", kJournalVersion},
           {"applied", state.applied ? to_json(*state.applied) : nlohmann::json()},
           {"pending", state.pending ? to_json(*state.pending) : nlohmann::json()},
           {"partitions", partitions},
+          {"shadows", shadows},
           {"next_uid_slot", state.next_uid_slot}};
 }
 
@@ -73,7 +80,14 @@ tl::expected<JournalState, std::string> journal_from_json(const nlohmann::json& 
       rec.total_restarts = r.value("total_restarts", std::uint64_t{0});
       rec.last_end = r.contains("last_end") ? r["last_end"] : nlohmann::json();
       rec.stop_requested = r.value("stop_requested", false);
+      rec.promoted_image = r.value("promoted_image", "");
+      rec.promoted_sha256 = r.value("promoted_sha256", "");
       state.partitions[name] = rec;
+    }
+    if (j.contains("shadows")) {
+      for (const auto& [name, r] : j.at("shadows").items()) {
+        state.shadows[name] = ShadowRecord{r.value("pid", 0), r.value("start_ticks", std::uint64_t{0})};
+      }
     }
     state.next_uid_slot = j.value("next_uid_slot", 0U);
     return state;

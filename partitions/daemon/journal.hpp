@@ -39,12 +39,23 @@ struct PartitionRecord {
   std::uint64_t total_restarts = 0;
   nlohmann::json last_end;       // why the last VMM ended (null: never ended)
   bool stop_requested = false;   // stopped by the operator: the restart policy does not apply
+  // A promoted shadow's candidate: the partition runs this image (and its sha256) instead of the
+  // policy's until a policy changes the partition. Empty: the policy's.
+  std::string promoted_image;
+  std::string promoted_sha256;
+};
+
+// A shadow's VMM: a restarted daemon cannot continue its comparison, so it stops the process.
+struct ShadowRecord {
+  int pid = 0;
+  std::uint64_t start_ticks = 0;
 };
 
 struct JournalState {
   std::optional<PolicySource> applied;
   std::optional<PolicySource> pending;  // an apply under way; after a crash it is rolled back
   std::map<std::string, PartitionRecord> partitions;
+  std::map<std::string, ShadowRecord> shadows;
   std::uint32_t next_uid_slot = 0;
 };
 

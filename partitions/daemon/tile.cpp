@@ -23,6 +23,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using policy::Action;
 
+}  // namespace
+
 // The cgroup limits of a partition's VMM: guest RAM plus the VMM's own (code, device queues, port
 // rings, thread stacks); its vCPU threads plus the device and main threads.
 SpawnRequest limits_for(const policy::Partition& spec, const policy::Tile& tile) {
@@ -33,6 +35,8 @@ SpawnRequest limits_for(const policy::Partition& spec, const policy::Tile& tile)
   limits.pids_limit = spec.vcpus + 16;
   return limits;
 }
+
+namespace {
 
 // Reconfigures the plane where there is no way back (a rollback, the end of an apply): if the
 // uplink's TAP cannot be opened, everything else still takes effect and the tile runs without an
@@ -74,6 +78,10 @@ tl::expected<std::unique_ptr<Tile>, std::string> Tile::open(TileOptions options)
   if (!wake) return tl::unexpected(std::string("eventfd: cannot create"));
   tile->wake_ = std::move(*wake);
   if (auto recovered = tile->recover(); !recovered) return tl::unexpected(recovered.error());
+  {
+    std::lock_guard ops(tile->ops_);
+    tile->reconcile_shadows();
+  }
   tile->supervisor_ = std::thread([t = tile.get()] { t->supervise(); });
   return tile;
 }
@@ -143,7 +151,7 @@ tl::expected<void, std::string> Tile::launch(const std::string& name, Live& live
   return await_ready(name, live, std::move(*process));
 }
 
-tl::expected<VmmProcess, std::string> Tile::spawn(const std::string& name, Live& live, const policy::Tile& tile) {
+tl::expected<VmmProcess, std::string> Tile::spawn(const std::string& name, Live& live, const policy::Tile& tile, bool held) {
   const policy::Partition& spec = live.spec;
   VmmFiles files{options_.state_dir / "partitions" / name};
   std::error_code ec;
@@ -151,23 +159,32 @@ tl::expected<VmmProcess, std::string> Tile::spawn(const std::string& name, Live&
   if (ec) return tl::unexpected(fmt::format("{}: {}", files.dir.string(), ec.message()));
   const auto ports = binding_.partitions.find(name);
   if (ports == binding_.partitions.end()) return tl::unexpected(std::string("no plane binding"));
-  auto link = plane_->open_link(ports->second.grants, ports->second.sensor_rates);
+  auto link = plane_->open_link(ports->second.grants, ports->second.sensor_rates, held);
   if (!link) return tl::unexpected("plane link: " + link.error());
 
-  SpawnRequest request;
-  request.name = name;
-  request.argv = {options_.vmm_binary, "run", "--kernel", spec.image_resolved, "--memory", memory_argument(spec.memory_bytes),
-                  "--vcpus", std::to_string(spec.vcpus), "--console", "file:" + files.console().string(), "--console-limit", memory_argument(spec.console_limit_bytes),
-                  "--control", files.control().string(), "--end-report", files.end_report().string(), "--plane", "fd:3"};
-  if (!spec.cmdline.empty()) request.argv.insert(request.argv.end(), {"--cmdline", spec.cmdline});
-  if (spec.rng) request.argv.push_back("--rng");
-  request.argv.insert(request.argv.end(), ports->second.vmm_arguments.begin(), ports->second.vmm_arguments.end());
   if (live.record.uid == 0) {
     live.record.uid = uid_for(name);
     live.record.gid = live.record.uid;
   }
-  request.uid = live.record.uid;
-  request.gid = live.record.gid;
+  const std::string& image = live.record.promoted_image.empty() ? spec.image_resolved : live.record.promoted_image;
+  SpawnRequest request = vmm_request(name, spec, image, files, live.record.uid, tile, ports->second);
+  request.plane_link = std::move(*link);
+
+  return VmmProcess::start(std::move(request), options_.spawner, files);
+}
+
+SpawnRequest Tile::vmm_request(const std::string& name, const policy::Partition& spec, const std::string& image,
+                              const VmmFiles& files, uid_t uid, const policy::Tile& tile, const PartitionPorts& ports) const {
+  SpawnRequest request;
+  request.name = name;
+  request.argv = {options_.vmm_binary, "run", "--kernel", image, "--memory", memory_argument(spec.memory_bytes),
+                  "--vcpus", std::to_string(spec.vcpus), "--console", "file:" + files.console().string(), "--console-limit", memory_argument(spec.console_limit_bytes),
+                  "--control", files.control().string(), "--end-report", files.end_report().string(), "--plane", "fd:3"};
+  if (!spec.cmdline.empty()) request.argv.insert(request.argv.end(), {"--cmdline", spec.cmdline});
+  if (spec.rng) request.argv.push_back("--rng");
+  request.argv.insert(request.argv.end(), ports.vmm_arguments.begin(), ports.vmm_arguments.end());
+  request.uid = uid;
+  request.gid = uid;
   if (options_.jailed) {
     request.argv.insert(request.argv.end(), {"--jail", fmt::format("uid={},gid={}", request.uid, request.gid)});
   }
@@ -176,9 +193,7 @@ tl::expected<VmmProcess, std::string> Tile::spawn(const std::string& name, Live&
   request.cpu_weight = limits.cpu_weight;
   request.memory_limit_bytes = limits.memory_limit_bytes;
   request.pids_limit = limits.pids_limit;
-  request.plane_link = std::move(*link);
-
-  return VmmProcess::start(std::move(request), options_.spawner, files);
+  return request;
 }
 
 tl::expected<void, std::string> Tile::await_ready(const std::string& name, Live& live, VmmProcess started) {
@@ -233,14 +248,6 @@ tl::expected<policy::Plan, ApiError> Tile::apply(const PolicySource& source) {
     return tl::unexpected(ApiError{403, "unjailed_refused",
                                    "tilehvd runs with --no-jail, and the policy does not allow partitions without a "
                                    "jail (development.unjailed)",
-                                   {}});
-  }
-  if (!desired->shadows.empty()) {
-    // Validated, not run: a policy whose candidates would silently not be proved is refused whole.
-    return tl::unexpected(ApiError{501, "not_implemented",
-                                   fmt::format("the policy declares {} shadow(s); this tilehvd validates shadows but does "
-                                               "not run them yet (docs/design/shadows.md): nothing was changed",
-                                               desired->shadows.size()),
                                    {}});
   }
   auto new_binding = bind_plane(*desired);
@@ -298,7 +305,11 @@ tl::expected<policy::Plan, ApiError> Tile::apply(const PolicySource& source) {
       }
     }
     created.push_back(step.partition);
-    auto process = spawn(step.partition, partitions_[step.partition], desired->tile);
+    // With a shadow from the start, it gets its first input when the shadow does: both see the whole stream.
+    const bool with_shadow = std::any_of(desired->shadows.begin(), desired->shadows.end(), [&](const policy::Shadow& s) {
+      return s.live == step.partition && shadows_.count(s.name) == 0;
+    });
+    auto process = spawn(step.partition, partitions_[step.partition], desired->tile, with_shadow);
     if (!process) {
       failure = process.error(), failed_partition = step.partition;
       break;
@@ -327,6 +338,8 @@ tl::expected<policy::Plan, ApiError> Tile::apply(const PolicySource& source) {
       {
         std::lock_guard lock(state_);
         live.spec = *spec;
+        live.record.promoted_image.clear();  // the new policy says which image it runs
+        live.record.promoted_sha256.clear();
       }
       if (auto ok = launch(step.partition, live, desired->tile); !ok) {
         failure = ok.error(), failed_partition = step.partition;
@@ -410,6 +423,7 @@ tl::expected<policy::Plan, ApiError> Tile::apply(const PolicySource& source) {
   journal_state_.applied = source;
   journal_state_.pending.reset();
   save_journal();
+  reconcile_shadows();
   nlohmann::json steps_json = nlohmann::json::array();
   for (const policy::PlanStep& s : plan.steps) {
     steps_json.push_back({{"partition", s.partition}, {"action", policy::action_name(s.action)}, {"reason", s.reason}});

@@ -105,6 +105,18 @@ tl::expected<void, std::string> Tile::recover() {
     }
   }
   plane_->release_traffic();
+  // Shadows cannot continue their comparison across a daemon restart: their VMMs are stopped (and
+  // the applied policy's shadows start afresh).
+  for (const auto& [name, record] : journal_state_.shadows) {
+    if (record.pid <= 0) continue;
+    auto adopted = VmmProcess::adopt(record.pid, record.start_ticks, VmmFiles{options_.state_dir / "shadows" / name});
+    if (!adopted) continue;
+    adopted->stop(options_.stop_grace);
+    if (options_.cgroups) (void)options_.cgroups->remove("shadow." + name);
+    events_.record("shadow.abandoned", "", fmt::format("shadow {}: its VMM was stopped, the daemon restarted during its comparison", name),
+                   {{"shadow", name}, {"pid", record.pid}});
+  }
+  journal_state_.shadows.clear();
   // Partitions of the applied policy the journal does not know (a crash mid-apply): started now.
   if (applied_) {
     for (const policy::Partition& p : applied_->partitions) {
@@ -146,9 +158,17 @@ void Tile::supervise() noexcept {
   while (!stopping_) {
     std::vector<pollfd> fds{{wake_->fd(), POLLIN, 0}};
     std::vector<std::string> names;
+    std::vector<pollfd> shadow_fds;
+    std::vector<std::string> shadow_names;
     std::optional<Clock::time_point> next_restart;
     {
       std::lock_guard lock(state_);
+      for (const auto& [name, run] : shadows_) {
+        if (run.vmm && !run.ending_expected) {
+          shadow_fds.push_back({run.vmm->pidfd(), POLLIN, 0});
+          shadow_names.push_back(name);
+        }
+      }
       for (const auto& [name, live] : partitions_) {
         if (live.vmm && !live.ending_expected) {
           fds.push_back({live.vmm->pidfd(), POLLIN, 0});
@@ -162,10 +182,13 @@ void Tile::supervise() noexcept {
       const auto left = std::chrono::ceil<std::chrono::milliseconds>(*next_restart - Clock::now()).count();
       timeout_ms = static_cast<int>(std::clamp<std::int64_t>(left, 0, 1000));
     }
+    if (!shadow_names.empty()) timeout_ms = std::min(timeout_ms, 200);  // shadows are judged often
+    const std::size_t partition_fds = fds.size();
+    fds.insert(fds.end(), shadow_fds.begin(), shadow_fds.end());
     const int n = ::poll(fds.data(), fds.size(), timeout_ms);
     if (stopping_) return;
     if (n > 0 && (fds[0].revents & POLLIN) != 0) wake_->consume();
-    for (std::size_t i = 1; n > 0 && i < fds.size(); ++i) {
+    for (std::size_t i = 1; n > 0 && i < partition_fds; ++i) {
       if (fds[i].revents == 0) continue;
       try {
         std::lock_guard ops(ops_);
@@ -181,6 +204,16 @@ void Tile::supervise() noexcept {
     }
     try {
       start_due_restarts();
+      std::lock_guard ops(ops_);
+      for (std::size_t i = partition_fds; n > 0 && i < fds.size(); ++i) {
+        if (fds[i].revents == 0) continue;
+        auto it = shadows_.find(shadow_names[i - partition_fds]);
+        if (it != shadows_.end() && it->second.vmm && it->second.vmm->pidfd() == fds[i].fd && !it->second.ending_expected &&
+            it->second.vmm->exited()) {
+          handle_shadow_end(it->first, it->second);
+        }
+      }
+      judge_shadows();
     } catch (const std::exception& e) {
       events_.record("tile.supervisor-error", "", e.what());
     }
@@ -188,6 +221,29 @@ void Tile::supervise() noexcept {
 }
 
 void Tile::handle_end(const std::string& name, Live& live) {
+  for (auto& [shadow_name, run] : shadows_) {
+    if (run.spec.live != name || run.state != "promoted" || run.spec.action != policy::ShadowAction::kAutoRollback || !run.vmm) continue;
+    // A promoted kernel that ends on probation: its previous kernel takes its place again (the
+    // plane has already put its rings back).
+    const nlohmann::json end = live.vmm->collect_end();
+    (void)run.vmm->control("resume", std::chrono::milliseconds(1000));
+    {
+      std::lock_guard lock(state_);
+      swap_kernels(live, run);
+      live.record.promoted_image.clear();
+      live.record.promoted_sha256.clear();
+      live.record.last_end = end;
+      run.vmm.reset();
+      run.state = "rolled-back";
+      journal_state_.shadows.erase(shadow_name);
+    }
+    if (options_.cgroups) (void)options_.cgroups->remove("shadow." + shadow_name);
+    decide(shadow_name, run, "rolled-back",
+           fmt::format("the promoted kernel ended on probation ({}); {} runs its previous kernel again", end.value("kind", "?"), name),
+           {{"end", end}});
+    save_journal();
+    return;
+  }
   nlohmann::json end = live.vmm->collect_end();
   const bool clean = clean_end(end);
   const bool ran_long = Clock::now() - live.started_at >= kStableRun;

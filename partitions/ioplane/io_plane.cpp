@@ -118,12 +118,12 @@ tl::expected<util::UniqueFd, std::string> IoPlane::open_link(std::set<std::strin
   return open_link_for(std::move(grants), {});
 }
 
-tl::expected<util::UniqueFd, std::string> IoPlane::open_link(std::set<std::string> grants, SensorRateBounds rates) {
-  return open_link_for(std::move(grants), std::move(rates));
+tl::expected<util::UniqueFd, std::string> IoPlane::open_link(std::set<std::string> grants, SensorRateBounds rates, bool held) {
+  return open_link_for(std::move(grants), std::move(rates), held);
 }
 
 tl::expected<util::UniqueFd, std::string> IoPlane::open_link_for(std::optional<std::set<std::string>> grants,
-                                                                 SensorRateBounds rates) {
+                                                                 SensorRateBounds rates, bool held) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
     return tl::unexpected("socketpair: " + util::errno_text(errno));
@@ -131,11 +131,12 @@ tl::expected<util::UniqueFd, std::string> IoPlane::open_link_for(std::optional<s
   util::UniqueFd plane_end(pair[0]);
   util::UniqueFd vmm_end(pair[1]);
   std::lock_guard lock(mutex_);
-  add_connection(std::move(plane_end), std::move(grants), std::move(rates));
+  add_connection(std::move(plane_end), std::move(grants), std::move(rates), held);
   return vmm_end;
 }
 
-void IoPlane::add_connection(util::UniqueFd socket, std::optional<std::set<std::string>> grants, SensorRateBounds rates) {
+void IoPlane::add_connection(util::UniqueFd socket, std::optional<std::set<std::string>> grants, SensorRateBounds rates,
+                             bool held) {
   const std::uint64_t id = next_id_++;
   if (!watch(socket.get(), kConnectionBase + id)) {
     log_line("cannot watch a plane link: " + util::errno_text(errno));
@@ -145,6 +146,7 @@ void IoPlane::add_connection(util::UniqueFd socket, std::optional<std::set<std::
   connection->socket = std::move(socket);
   connection->grants = std::move(grants);
   connection->rates = std::move(rates);
+  connection->held = held;
   connections_.emplace(id, std::move(connection));
   metrics_.links_accepted.fetch_add(1, std::memory_order_relaxed);
 }
@@ -282,6 +284,8 @@ tl::expected<std::uint64_t, std::string> IoPlane::install(Connection& connection
   if (mirror) {
     live->is_mirror = true;
     live->session = session_named(connection.shadow);
+  } else if (connection.held) {
+    live->held = true;
   }
   if (traffic_held_) {
     unwatched_ports_.push_back(port_id);
@@ -296,12 +300,6 @@ tl::expected<std::uint64_t, std::string> IoPlane::install(Connection& connection
   ports_.emplace(port_id, std::move(live));
   if (mirror) {
     link_mirror(port_id);
-  } else if (auto m = std::find_if(ports_.begin(), ports_.end(), [&](const auto& entry) {
-               const LivePort& other = *entry.second;
-               return other.is_mirror && other.kind == kind && other.name == request.name && other.session != nullptr;
-             });
-             m != ports_.end()) {
-    link_mirror(m->first);  // the live partition's VMM came back while its shadow ran
   }
   update_timer();
   return port_id;
@@ -402,8 +400,20 @@ void IoPlane::remove_port(std::uint64_t port_id) {
   }
   if (p->second->mirror) {
     auto m = ports_.find(*p->second->mirror);
-    if (m != ports_.end() && m->second->session != nullptr) {
-      m->second->session->stop(fmt::format("the live partition's port {} went away (its VMM ended)", p->second->name));
+    ShadowSession* session = m != ports_.end() ? m->second->session : nullptr;
+    if (session != nullptr && session->state() == ShadowSession::State::kPromoted &&
+        session->spec().action == policy::ShadowAction::kAutoRollback) {
+      // A promoted kernel on probation went away: its previous kernel's rings take the port back
+      // at once (the daemon resumes that kernel), and the dead rings go with the mirror.
+      const std::uint64_t mirror_id = m->first;
+      p->second->owed = 0;
+      swap_ports(port_id, mirror_id);
+      session->set_state(ShadowSession::State::kRolledBack);
+      remove_port(mirror_id);
+      return;
+    }
+    if (session != nullptr) {
+      session->stop(fmt::format("the live partition's port {} went away (its VMM ended)", p->second->name));
     }
   }
   if (p->second->kind == LivePort::Kind::kSensor) {

@@ -82,8 +82,13 @@ class IoPlane {
   // The same for one partition, which may be granted only the ports in `grants` ("net:NAME",
   // "vsock:NAME", "console:NAME"): what its policy gives it, whatever its VMM asks for.
   [[nodiscard]] tl::expected<util::UniqueFd, std::string> open_link(std::set<std::string> grants);
-  // The same, with the rate bounds its policy gives the partition's sensor streams.
-  [[nodiscard]] tl::expected<util::UniqueFd, std::string> open_link(std::set<std::string> grants, SensorRateBounds rates);
+  // The same, with the rate bounds its policy gives the partition's sensor streams. `held`: its
+  // ports start held (their inputs queued) until begin_mirroring() or release_partition(): a
+  // partition started with a shadow gets its first input when its shadow does.
+  [[nodiscard]] tl::expected<util::UniqueFd, std::string> open_link(std::set<std::string> grants, SensorRateBounds rates,
+                                                                    bool held = false);
+  // Releases the held ports among `grants` (a partition's shadow did not start).
+  void release_partition(const std::set<std::string>& grants);
   // While held, ports are granted and handed back but not served: a restarted daemon holds the
   // plane until every re-adopted VMM has handed its ports back, so that a frame queued for a
   // partition whose port is not back yet is not dropped. Release serves them all.
@@ -144,6 +149,7 @@ class IoPlane {
     std::optional<std::set<std::string>> grants;  // "kind:name" this link may hold; nullopt: any
     SensorRateBounds rates;                        // its sensor streams' rate bounds
     std::string shadow;                            // a shadow's VMM: its ports are mirrors
+    bool held = false;                             // its ports start held
   };
   struct LivePort {
     enum class Kind { kNet, kChannel, kSensor };
@@ -161,6 +167,10 @@ class IoPlane {
     bool held = false;
     std::deque<std::vector<std::uint8_t>> held_inputs{};
     std::uint64_t owed = 0;
+    // Mirrored inputs its partition has not read yet: where each ends in the ring, and the number of
+    // inputs delivered with it (bounded: the oldest are forgotten).
+    std::deque<std::pair<std::uint64_t, std::uint64_t>> unread_inputs{};
+    std::uint64_t inputs_read = 0;  // the number of inputs delivered with the last of them it read
     // A shadow's mirror port: its session (null once forgotten), mirrored inputs its ring had no
     // room for, whether it waits for the next line of a sensor stream it joined mid-line, and
     // whether its outputs are no longer read.
@@ -186,8 +196,9 @@ class IoPlane {
   [[nodiscard]] tl::expected<void, std::string> start();
   void run() noexcept;
   [[nodiscard]] tl::expected<util::UniqueFd, std::string> open_link_for(std::optional<std::set<std::string>> grants,
-                                                                        SensorRateBounds rates);
-  void add_connection(util::UniqueFd socket, std::optional<std::set<std::string>> grants, SensorRateBounds rates);
+                                                                        SensorRateBounds rates, bool held = false);
+  void add_connection(util::UniqueFd socket, std::optional<std::set<std::string>> grants, SensorRateBounds rates,
+                      bool held = false);
   void serve_connection(std::uint64_t id);
   void close_connection(std::uint64_t id);
   void serve_port(std::uint64_t id);
@@ -219,7 +230,10 @@ class IoPlane {
   void serve_mirror(std::uint64_t id, LivePort& mirror);
   void flush_backlog(std::uint64_t id, LivePort& mirror);
   void link_mirror(std::uint64_t mirror_id);
-  [[nodiscard]] std::optional<std::uint64_t> live_port_named(LivePort::Kind kind, const std::string& name) const;
+  [[nodiscard]] std::optional<std::uint64_t> live_port_named(LivePort::Kind kind, const std::string& name,
+                                                             std::uint64_t connection) const;
+  // The live partition's plane link: the link of no shadow whose grants are the session's.
+  [[nodiscard]] std::optional<std::uint64_t> find_live_connection(const ShadowSession& session) const;
   [[nodiscard]] ShadowSession* session_named(const std::string& shadow);
   // The ports of a session: pairs of (live port, its mirror) linked now.
   [[nodiscard]] std::vector<std::pair<std::uint64_t, std::uint64_t>> mirror_pairs(const ShadowSession& session) const;

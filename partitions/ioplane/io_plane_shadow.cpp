@@ -19,9 +19,12 @@ namespace tilehv::ioplane {
 namespace {
 
 using vdevices::port::PushResult;
-// Outputs this long quiet, with every input read, make an input boundary.
-constexpr std::uint64_t kQuietNs = 20'000'000;
+// Outputs this long quiet, with every input read from the ring, make an input boundary. A VMM takes
+// inputs from the ring before its guest has processed them (its device buffers them), so quiet must
+// outlast a busy host's scheduling gaps while the guest works off what its VMM buffered.
+constexpr std::uint64_t kQuietNs = 150'000'000;
 constexpr auto kBoundaryPoll = std::chrono::milliseconds(2);
+constexpr std::size_t kMaxUnreadInputs = 65536;
 
 }  // namespace
 
@@ -35,9 +38,17 @@ ShadowSession* IoPlane::session_named(const std::string& shadow) {
   return it == shadows_.end() ? nullptr : it->second.get();
 }
 
-std::optional<std::uint64_t> IoPlane::live_port_named(LivePort::Kind kind, const std::string& name) const {
+std::optional<std::uint64_t> IoPlane::live_port_named(LivePort::Kind kind, const std::string& name,
+                                                      std::uint64_t connection) const {
   for (const auto& [id, port] : ports_) {
-    if (!port->is_mirror && port->kind == kind && port->name == name) return id;
+    if (!port->is_mirror && port->kind == kind && port->name == name && port->connection == connection) return id;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> IoPlane::find_live_connection(const ShadowSession& session) const {
+  for (const auto& [id, connection] : connections_) {
+    if (connection->shadow.empty() && connection->grants && *connection->grants == session.grants()) return id;
   }
   return std::nullopt;
 }
@@ -66,8 +77,8 @@ tl::expected<util::UniqueFd, std::string> IoPlane::open_shadow_link(policy::Shad
 
 void IoPlane::link_mirror(std::uint64_t mirror_id) {
   LivePort& mirror = *ports_.at(mirror_id);
-  if (mirror.session == nullptr) return;
-  auto live_id = live_port_named(mirror.kind, mirror.name);
+  if (mirror.session == nullptr || !mirror.session->live_connection()) return;
+  auto live_id = live_port_named(mirror.kind, mirror.name, *mirror.session->live_connection());
   if (!live_id) return;  // linked when the live partition's VMM takes the port
   LivePort& live = *ports_.at(*live_id);
   live.mirror = mirror_id;
@@ -116,6 +127,10 @@ void IoPlane::mirror_input(LivePort& live, std::span<const std::uint8_t> bytes) 
   }
   const std::uint64_t now = now_ns();
   session->input(live.name, live.kind == LivePort::Kind::kSensor, record, now);
+  if (const shadow::Comparator* comparator = session->comparator()) {
+    live.unread_inputs.emplace_back(live.endpoint.outbound().produced(), comparator->inputs());
+    if (live.unread_inputs.size() > kMaxUnreadInputs) live.unread_inputs.pop_front();
+  }
   if (mirror.backlog.empty()) {
     auto sent = mirror.endpoint.send(record);
     if (!sent) {
@@ -154,6 +169,20 @@ void IoPlane::record_live_output(LivePort& live, std::span<const std::uint8_t> b
   if (!live.mirror) return;
   auto m = ports_.find(*live.mirror);
   if (m == ports_.end() || m->second->session == nullptr) return;
+  if (shadow::Comparator* comparator = m->second->session->comparator()) {
+    // What the partition has read, over all its ports: an output follows from inputs read before it.
+    std::uint64_t read = 0;
+    for (auto& [id, port] : ports_) {
+      if (port->is_mirror || port->connection != live.connection) continue;
+      const std::uint64_t read_up_to = port->endpoint.outbound().consumer_position();
+      while (!port->unread_inputs.empty() && port->unread_inputs.front().first <= read_up_to) {
+        port->inputs_read = port->unread_inputs.front().second;
+        port->unread_inputs.pop_front();
+      }
+      read = std::max(read, port->inputs_read);
+    }
+    comparator->live_consumed(read);
+  }
   const auto stream = live.kind == LivePort::Kind::kNet       ? policy::OutputStream::kNetwork
                       : live.kind == LivePort::Kind::kChannel ? policy::OutputStream::kChannels
                                                               : policy::OutputStream::kSensors;
@@ -212,10 +241,10 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> IoPlane::mirror_pairs(const
 std::vector<std::uint64_t> IoPlane::hold_partition_ports(const ShadowSession& session) {
   std::vector<std::uint64_t> held;
   const std::uint64_t now = now_ns();
+  const auto live = session.live_connection();
   for (auto& [id, port] : ports_) {
-    if (port->is_mirror || port->held) continue;
-    const char* kind = port->kind == LivePort::Kind::kNet ? "net" : port->kind == LivePort::Kind::kChannel ? "vsock" : "console";
-    if (session.grants().count(fmt::format("{}:{}", kind, port->name)) == 0) continue;
+    // A port held since its birth is taken over.
+    if (port->is_mirror || !live || port->connection != *live) continue;
     port->held = true;
     port->last_output_ns = now;
     held.push_back(id);
@@ -229,6 +258,8 @@ void IoPlane::release_ports(const std::vector<std::uint64_t>& ids) {
     if (p == ports_.end() || !p->second->held) continue;
     LivePort& port = *p->second;
     port.held = false;
+    // Held since its birth: its sensor's time starts now, not with a backlog of the wait's samples.
+    if (port.kind == LivePort::Kind::kSensor && port.feed->bytes_delivered() == 0) port.epoch = std::chrono::steady_clock::now();
     std::deque<std::vector<std::uint8_t>> queued = std::move(port.held_inputs);
     port.held_inputs.clear();
     for (const std::vector<std::uint8_t>& record : queued) {
@@ -280,6 +311,9 @@ tl::expected<void, std::string> IoPlane::begin_mirroring(const std::string& shad
     if (session->state() != ShadowSession::State::kAttaching) {
       return tl::unexpected(fmt::format("shadow {} is {}, not attaching", shadow, session_state_name(session->state())));
     }
+    const auto live = find_live_connection(*session);
+    if (!live) return tl::unexpected(fmt::format("the live partition of shadow {} holds no plane link", shadow));
+    session->set_live_connection(*live);
     held = hold_partition_ports(*session);
   }
   auto boundary = wait_for_boundary(held, timeout);
@@ -291,11 +325,28 @@ tl::expected<void, std::string> IoPlane::begin_mirroring(const std::string& shad
     return tl::unexpected(fmt::format("shadow {} ended while waiting for an input boundary", shadow));
   }
   session->start(now_ns());
+  if (auto c = connections_.find(*session->live_connection()); c != connections_.end()) c->second->held = false;  // born held
   for (auto& [id, port] : ports_) {
     if (port->is_mirror && port->session == session) link_mirror(id);
   }
   release_ports(held);
   return {};
+}
+
+void IoPlane::release_partition(const std::set<std::string>& grants) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::uint64_t> ids;
+  std::set<std::uint64_t> links;
+  for (auto& [id, connection] : connections_) {
+    if (connection->shadow.empty() && connection->grants && *connection->grants == grants) {
+      connection->held = false;
+      links.insert(id);
+    }
+  }
+  for (const auto& [id, port] : ports_) {
+    if (!port->is_mirror && port->held && links.count(port->connection) != 0) ids.push_back(id);
+  }
+  release_ports(ids);
 }
 
 void IoPlane::shadow_fault(const std::string& shadow, const std::string& kind, const std::string& detail) {
@@ -389,7 +440,10 @@ tl::expected<nlohmann::json, std::string> IoPlane::promote_shadow(const std::str
   }
   // 4. Swap: the shadow's rings take the live partition's places; the old rings wait in the mirrors'.
   for (const auto& [live_id, mirror_id] : pairs) {
-    if (ports_.count(live_id) != 0 && ports_.count(mirror_id) != 0) swap_ports(live_id, mirror_id);
+    if (ports_.count(live_id) == 0 || ports_.count(mirror_id) == 0) continue;
+    swap_ports(live_id, mirror_id);
+    // The partition's places are served by the promoted kernel's link now: a rollback holds those.
+    session->set_live_connection(ports_.at(live_id)->connection);
   }
   session->set_state(ShadowSession::State::kPromoted);
   // 5. Release: the held inputs flow to the promoted kernel.
@@ -419,6 +473,7 @@ tl::expected<void, std::string> IoPlane::roll_back_shadow(const std::string& sha
   for (const auto& [live_id, mirror_id] : mirror_pairs(*session)) {
     ports_.at(live_id)->owed = 0;
     swap_ports(live_id, mirror_id);
+    if (ports_.count(live_id) != 0) session->set_live_connection(ports_.at(live_id)->connection);
   }
   session->set_state(ShadowSession::State::kRolledBack);
   release_ports(held);

@@ -42,6 +42,10 @@ class ShadowSession {
 
   [[nodiscard]] const policy::Shadow& spec() const noexcept { return spec_; }
   [[nodiscard]] const std::set<std::string>& grants() const noexcept { return grants_; }
+  // The plane link of the live partition's VMM, found when mirroring begins: port names alone do
+  // not tell whose a port is (partitions sharing a sensor each hold a port sensor.<name>).
+  [[nodiscard]] std::optional<std::uint64_t> live_connection() const noexcept { return live_connection_; }
+  void set_live_connection(std::uint64_t id) noexcept { live_connection_ = id; }
   [[nodiscard]] State state() const noexcept { return state_; }
   [[nodiscard]] bool mirroring() const noexcept { return state_ == State::kMirroring; }
   [[nodiscard]] bool mirrors(policy::MirroredInput input) const { return spec_.mirror.count(input) != 0; }
@@ -76,6 +80,7 @@ class ShadowSession {
 
   policy::Shadow spec_;
   std::set<std::string> grants_;
+  std::optional<std::uint64_t> live_connection_;
   State state_ = State::kAttaching;
   std::optional<shadow::Comparator> comparator_;
   std::vector<shadow::Fault> faults_;

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "shadow/record_view.hpp"
+
 namespace tilehv::shadow {
 namespace {
 
@@ -27,9 +29,16 @@ nlohmann::json hex_or_text(const std::vector<std::uint8_t>& bytes) {
   return nlohmann::json{{"hex", hex}};
 }
 
-nlohmann::json record_json(const std::optional<OutputRecord>& r) {
+nlohmann::json record_json(const std::optional<OutputRecord>& r, policy::OutputStream stream) {
   if (!r) return nullptr;
-  return {{"seq", r->seq}, {"time_ns", r->time_ns}, {"inputs_seen", r->inputs_seen}, {"bytes", hex_or_text(r->bytes)}};
+  nlohmann::json j{{"seq", r->seq}, {"time_ns", r->time_ns}, {"inputs_seen", r->inputs_seen}, {"bytes", hex_or_text(r->bytes)}};
+  // A frame's or packet's message, as its rule sees it: what a person reads first.
+  const RecordView view = view_record(stream, r->bytes);
+  if (view.body.size() != view.whole.size()) {
+    j["message"] = hex_or_text(std::vector<std::uint8_t>(view.body.begin(), view.body.end()));
+    j["destination"] = view.key;
+  }
+  return j;
 }
 
 }  // namespace
@@ -55,32 +64,37 @@ void Comparator::input(std::string_view port, std::span<const std::uint8_t> byte
   InputRecord record{inputs_, time_ns, std::string(port),
                      std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(std::min(bytes.size(), kKeptInputBytes)))};
   recent_inputs_.push_back(std::move(record));
-  if (recent_inputs_.size() > kKeptInputs) recent_inputs_.pop_front();
+  if (recent_inputs_.size() > kRecentInputs) recent_inputs_.pop_front();
 }
 
 void Comparator::output(policy::OutputStream which, Side side, std::span<const std::uint8_t> bytes, std::uint64_t time_ns) {
   Stream& s = stream(which);
   const std::size_t me = index_of(side), other = 1 - me;
   (side == Side::kLive ? s.counts.live_records : s.counts.shadow_records)++;
-  OutputRecord record{s.next_seq[me]++, time_ns, inputs_, std::vector<std::uint8_t>(bytes.begin(), bytes.end())};
-  const std::size_t window = std::min<std::size_t>(s.rule.spec().reorder_window + 1U, s.waiting[other].size());
+  const std::uint64_t stamp = side == Side::kLive && live_consumed_ ? std::min(*live_consumed_, inputs_) : inputs_;
+  OutputRecord record{s.next_seq[me]++, time_ns, stamp, std::vector<std::uint8_t>(bytes.begin(), bytes.end())};
+  // A guest that writes to ever new destinations: beyond kMaxLanes the rest share one lane.
+  std::string key = view_record(which, bytes).key;
+  if (s.lanes.size() >= kMaxLanes && s.lanes.count(key) == 0) key = "(other)";
+  auto& waiting = s.lanes[key];
+  const std::size_t window = std::min<std::size_t>(s.rule.spec().reorder_window + 1U, waiting[other].size());
   for (std::size_t i = 0; i < window; ++i) {
-    const OutputRecord& twin = s.waiting[other][i];
+    const OutputRecord& twin = waiting[other][i];
     const bool equal = side == Side::kLive ? !s.rule.difference(record.bytes, twin.bytes) : !s.rule.difference(twin.bytes, record.bytes);
     if (!equal) continue;
-    OutputRecord found = std::move(s.waiting[other][i]);
-    s.waiting[other].erase(s.waiting[other].begin() + static_cast<std::ptrdiff_t>(i));
+    OutputRecord found = std::move(waiting[other][i]);
+    waiting[other].erase(waiting[other].begin() + static_cast<std::ptrdiff_t>(i));
     side == Side::kLive ? match(s, which, std::move(record), std::move(found)) : match(s, which, std::move(found), std::move(record));
     return;
   }
-  s.waiting[me].push_back(std::move(record));
+  waiting[me].push_back(std::move(record));
   // No twin within the window: the oldest of each side are a divergent pair.
   const std::size_t limit = s.rule.spec().reorder_window;
-  while (!s.waiting[0].empty() && !s.waiting[1].empty() && (s.waiting[0].size() > limit || s.waiting[1].size() > limit)) {
-    OutputRecord live = std::move(s.waiting[0].front());
-    OutputRecord shadow = std::move(s.waiting[1].front());
-    s.waiting[0].pop_front();
-    s.waiting[1].pop_front();
+  while (!waiting[0].empty() && !waiting[1].empty() && (waiting[0].size() > limit || waiting[1].size() > limit)) {
+    OutputRecord live = std::move(waiting[0].front());
+    OutputRecord shadow = std::move(waiting[1].front());
+    waiting[0].pop_front();
+    waiting[1].pop_front();
     ++s.counts.diverged;
     ++point_at(std::max(live.time_ns, shadow.time_ns)).diverged;
     std::string reason = s.rule.difference(live.bytes, shadow.bytes).value_or("no twin within the reorder window");
@@ -88,9 +102,11 @@ void Comparator::output(policy::OutputStream which, Side side, std::span<const s
     keep(Divergence{which, std::move(reason), std::move(live), std::move(shadow), {}}, seen);
   }
   // A side far ahead of the other: its oldest records will find no twin in time.
-  if (s.waiting[me].size() > kBacklog) {
-    OutputRecord lone = std::move(s.waiting[me].front());
-    s.waiting[me].pop_front();
+  std::size_t waiting_total = 0;
+  for (const auto& [lane_key, lane] : s.lanes) waiting_total += lane[me].size();
+  if (waiting_total > kBacklog && !waiting[me].empty()) {
+    OutputRecord lone = std::move(waiting[me].front());
+    waiting[me].pop_front();
     ++s.counts.unmatched;
     const std::uint64_t seen = lone.inputs_seen;
     Divergence d{which, side == Side::kLive ? "the shadow has no record for it" : "the live partition has no record for it",
@@ -124,9 +140,10 @@ void Comparator::match(Stream& s, policy::OutputStream which, OutputRecord live,
 
 void Comparator::keep(Divergence divergence, std::uint64_t inputs_seen) {
   if (divergences_.size() >= kKeptDivergences) return;
-  for (const InputRecord& input : recent_inputs_) {
-    if (input.seq <= inputs_seen) divergence.inputs_before.push_back(input);
-  }
+  // The last kKeptInputs inputs read before it (older ones than the recent ring holds are gone).
+  auto end = std::find_if(recent_inputs_.begin(), recent_inputs_.end(), [&](const InputRecord& i) { return i.seq > inputs_seen; });
+  auto begin = end - std::min<std::ptrdiff_t>(end - recent_inputs_.begin(), static_cast<std::ptrdiff_t>(kKeptInputs));
+  divergence.inputs_before.assign(begin, end);
   divergences_.push_back(std::move(divergence));
 }
 
@@ -162,9 +179,15 @@ std::vector<std::vector<std::uint8_t>> Comparator::take_waiting(policy::OutputSt
   std::vector<std::vector<std::uint8_t>> out;
   auto it = streams_.find(which);
   if (it == streams_.end()) return out;
-  auto& waiting = it->second.waiting[index_of(side)];
-  for (OutputRecord& r : waiting) out.push_back(std::move(r.bytes));
-  waiting.clear();
+  // In the order they were sent, across lanes.
+  std::vector<OutputRecord> all;
+  for (auto& [key, lane] : it->second.lanes) {
+    auto& waiting = lane[index_of(side)];
+    for (OutputRecord& r : waiting) all.push_back(std::move(r));
+    waiting.clear();
+  }
+  std::sort(all.begin(), all.end(), [](const OutputRecord& a, const OutputRecord& b) { return a.seq < b.seq; });
+  for (OutputRecord& r : all) out.push_back(std::move(r.bytes));
   return out;
 }
 
@@ -172,10 +195,12 @@ nlohmann::json Comparator::summary() const {
   nlohmann::json streams = nlohmann::json::object();
   for (const auto& [which, s] : streams_) {
     const StreamCounts& c = s.counts;
+    std::size_t waiting_live = 0, waiting_shadow = 0;
+    for (const auto& [key, lane] : s.lanes) waiting_live += lane[0].size(), waiting_shadow += lane[1].size();
     streams[policy::stream_name(which)] = {
         {"live_records", c.live_records}, {"shadow_records", c.shadow_records}, {"matched", c.matched},
         {"diverged", c.diverged}, {"late", c.late}, {"unmatched", c.unmatched},
-        {"waiting", {{"live", s.waiting[0].size()}, {"shadow", s.waiting[1].size()}}},
+        {"waiting", {{"live", waiting_live}, {"shadow", waiting_shadow}}},
         {"latency_us", {{"p50", c.latency.percentile_us(0.5)}, {"p99", c.latency.percentile_us(0.99)},
                         {"max", c.latency.max_us()}, {"shadow_ahead", c.latency.ahead()}}}};
   }
@@ -185,8 +210,8 @@ nlohmann::json Comparator::summary() const {
     for (const InputRecord& i : d.inputs_before) {
       inputs.push_back({{"seq", i.seq}, {"time_ns", i.time_ns}, {"port", i.port}, {"bytes", hex_or_text(i.bytes)}});
     }
-    divergences.push_back({{"stream", policy::stream_name(d.stream)}, {"reason", d.reason}, {"live", record_json(d.live)},
-                           {"shadow", record_json(d.shadow)}, {"inputs_before", inputs}});
+    divergences.push_back({{"stream", policy::stream_name(d.stream)}, {"reason", d.reason}, {"live", record_json(d.live, d.stream)},
+                           {"shadow", record_json(d.shadow, d.stream)}, {"inputs_before", inputs}});
   }
   nlohmann::json timeline = nlohmann::json::array();
   for (const TimelinePoint& p : timeline_) {

@@ -9,6 +9,7 @@
 // Single-threaded: the plane thread calls it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -71,14 +72,22 @@ struct TimelinePoint {
 class Comparator {
  public:
   static constexpr std::size_t kKeptDivergences = 16;
-  static constexpr std::size_t kKeptInputs = 16;
+  // Per divergence: a guest reads ahead of what it has processed (its VMM buffers a stream), so the
+  // input that led to a record may lie a few hundred inputs before what its ring says it read.
+  static constexpr std::size_t kKeptInputs = 256;
+  static constexpr std::size_t kRecentInputs = 2048;  // looked back on: a guest may lag its inputs
   static constexpr std::size_t kKeptInputBytes = 256;
   static constexpr std::size_t kBacklog = 4096;  // records waiting for their twin, per stream and side
+  static constexpr std::size_t kMaxLanes = 64;   // destinations kept apart per stream
   static constexpr std::size_t kTimelineSeconds = 24 * 3600;
 
   Comparator(const policy::Shadow& shadow, std::uint64_t start_ns);
 
   void input(std::string_view port, std::span<const std::uint8_t> bytes, std::uint64_t time_ns);
+  // How many inputs the live partition has read (the plane sees its ring): its records are stamped
+  // with this instead of the inputs delivered, so a divergence names the inputs a lagging guest had
+  // actually read before it.
+  void live_consumed(std::uint64_t inputs) noexcept { live_consumed_ = inputs; }
   void output(policy::OutputStream stream, Side side, std::span<const std::uint8_t> bytes, std::uint64_t time_ns);
 
   [[nodiscard]] std::uint64_t inputs() const noexcept { return inputs_; }
@@ -100,7 +109,10 @@ class Comparator {
     explicit Stream(RecordRule r) : rule(std::move(r)) {}
     RecordRule rule;
     std::uint64_t next_seq[2] = {1, 1};
-    std::deque<OutputRecord> waiting[2];  // records without a twin yet, oldest first
+    // Records without a twin yet, oldest first, per side, in lanes by destination (a UDP port, a
+    // vsock port: RecordView::key): records to one destination are aligned with each other only,
+    // so an extra record to one (an ARP request of a guest that booted later) shifts no other.
+    std::map<std::string, std::array<std::deque<OutputRecord>, 2>> lanes;
     StreamCounts counts;
   };
   Stream& stream(policy::OutputStream which);
@@ -111,6 +123,7 @@ class Comparator {
   policy::Shadow shadow_;
   std::uint64_t start_ns_;
   std::uint64_t inputs_ = 0;
+  std::optional<std::uint64_t> live_consumed_;
   std::deque<InputRecord> recent_inputs_;
   std::map<policy::OutputStream, Stream> streams_;
   std::vector<Divergence> divergences_;

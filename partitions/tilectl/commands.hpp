@@ -2,6 +2,7 @@
 // result (a table, or the daemon's JSON with -o json) and returns the exit code (exit_codes.hpp).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,5 +31,25 @@ int stop_all_command(Session& session);
 // (at once unless `follow`), the output is closed (`tilectl events | head`) or the operator interrupts.
 int console_command(Session& session, const std::string& name, bool follow);
 int events_command(Session& session, bool follow, std::optional<std::uint64_t> since);
+
+// Shadows (commands_shadows.cpp). Without a name, status lists every shadow.
+int shadow_status_command(Session& session, const std::string& name);
+// format: text, json or html (a page to save: `tilectl shadow report NAME --format html > report.html`).
+int shadow_report_command(Session& session, const std::string& name, const std::string& format);
+// decision: promote, rollback, abort or release.
+int shadow_decision_command(Session& session, const std::string& decision, const std::string& name);
+struct TryOptions {
+  std::string live;
+  std::string candidate;
+  std::string generator;  // run first (sh -c) with $TILEHV_CANDIDATE; it must write the image
+  std::string action = "auto-promote";
+  std::optional<std::uint64_t> min_inputs;
+  std::optional<std::uint64_t> min_duration_ms;
+  std::optional<double> max_divergence;
+  std::chrono::milliseconds timeout = std::chrono::minutes(10);
+};
+// Stages the candidate, shadows it, waits for the verdict and prints it with the report's path:
+// exit 0 if promoted (or passed, with --action report), 1 if rejected.
+int shadow_try_command(Session& session, const TryOptions& options);
 
 }  // namespace tilehv::tilectl

@@ -88,6 +88,41 @@ int main(int argc, char** argv) {
   stop_name->excludes(stop_all);
   stop->require_option(1);
 
+  auto* shadow = app.add_subcommand("shadow", "Shadow partitions: candidate kernels proved beside live ones");
+  shadow->require_subcommand(1);
+  std::string report_format = "text";
+  auto* shadow_status = shadow->add_subcommand("status", "Show one shadow, or list them all");
+  shadow_status->add_option("NAME", args.name, "The shadow");
+  auto* shadow_report = shadow->add_subcommand("report", "Print a shadow's report");
+  shadow_report->add_option("NAME", args.name, "The shadow")->required();
+  shadow_report->add_option("--format", report_format, "text, json, or html (one self-contained page)")
+      ->check(CLI::IsMember({"text", "json", "html"}))
+      ->capture_default_str();
+  std::vector<std::pair<CLI::App*, std::string>> decisions;
+  for (const auto& [word, help] :
+       {std::pair{"promote", "Promote a shadow's candidate to live at an input boundary"},
+        std::pair{"rollback", "Return a promoted shadow's partition to its previous kernel"},
+        std::pair{"abort", "Stop a shadow's comparison without promoting it"},
+        std::pair{"release", "Stop the previous kernel a promotion kept paused for a rollback"}}) {
+    auto* sub = shadow->add_subcommand(word, help);
+    sub->add_option("NAME", args.name, "The shadow")->required();
+    decisions.emplace_back(sub, word);
+  }
+  tilehv::tilectl::TryOptions try_options;
+  std::uint64_t try_timeout_s = 600;
+  auto* shadow_try = shadow->add_subcommand("try", "Shadow a candidate image beside a live partition, then promote or reject it");
+  shadow_try->add_option("LIVE", try_options.live, "The live partition")->required();
+  shadow_try->add_option("--candidate", try_options.candidate, "The candidate kernel image (PVH ELF)")->required();
+  shadow_try->add_option("--generator", try_options.generator, "A command that writes the candidate first ($TILEHV_CANDIDATE)");
+  shadow_try->add_option("--action", try_options.action, "auto-promote, auto-rollback, or report")
+      ->check(CLI::IsMember({"auto-promote", "auto-rollback", "report"}))
+      ->capture_default_str();
+  shadow_try->add_option("--min-inputs", try_options.min_inputs, "Inputs to compare before a verdict");
+  shadow_try->add_option("--min-duration-ms", try_options.min_duration_ms, "Time to compare before a verdict");
+  shadow_try->add_option("--max-divergence", try_options.max_divergence, "Divergent records allowed, as a ratio")
+      ->check(CLI::Range(0.0, 1.0));
+  shadow_try->add_option("--timeout", try_timeout_s, "Seconds to wait for a verdict")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -111,6 +146,15 @@ int main(int argc, char** argv) {
     if (events->parsed()) code = tilehv::tilectl::events_command(session, args.follow, args.since);
     for (const auto& [sub, operation] : operations) {
       if (sub->parsed()) code = tilehv::tilectl::partition_operation_command(session, operation, args.name);
+    }
+    if (shadow_status->parsed()) code = tilehv::tilectl::shadow_status_command(session, args.name);
+    if (shadow_report->parsed()) code = tilehv::tilectl::shadow_report_command(session, args.name, report_format);
+    for (const auto& [sub, decision] : decisions) {
+      if (sub->parsed()) code = tilehv::tilectl::shadow_decision_command(session, decision, args.name);
+    }
+    if (shadow_try->parsed()) {
+      try_options.timeout = std::chrono::seconds(try_timeout_s);
+      code = tilehv::tilectl::shadow_try_command(session, try_options);
     }
     if (stop->parsed()) {
       code = args.all ? tilehv::tilectl::stop_all_command(session)

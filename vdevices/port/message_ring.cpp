@@ -40,6 +40,8 @@ std::uint64_t MessageRing::load_peer(std::uint64_t& field) const noexcept { retu
 
 bool MessageRing::consumer_caught_up() const noexcept { return load_peer(control_->head) == tail_; }
 
+std::uint64_t MessageRing::consumer_position() const noexcept { return load_peer(control_->head); }
+
 tl::expected<PushResult, RingError> MessageRing::push(std::span<const std::uint8_t> message) {
   if (message.size() > max_message_) {
     return tl::unexpected(RingError{fmt::format("message of {} bytes exceeds the port's {} bytes", message.size(), max_message_)});

@@ -61,6 +61,8 @@ class MessageRing {
   // True if the consumer has taken every message published (as it says: a hint, never trusted for
   // memory safety).
   [[nodiscard]] bool consumer_caught_up() const noexcept;
+  // Where the consumer says it stands (bytes ever consumed), comparable with produced(): a hint.
+  [[nodiscard]] std::uint64_t consumer_position() const noexcept;
 
   // --- consumer side ---
   // Copies the next message into `out` (at least max_message() bytes) and returns its length;

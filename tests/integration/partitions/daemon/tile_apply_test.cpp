@@ -118,18 +118,25 @@ TEST_F(TileTest, BrokenPoliciesAreRejectedWithTheirErrorsAndChangeNothing) {
   EXPECT_TRUE(testing::process_alive(alpha));
 }
 
-TEST_F(TileTest, APolicyWithShadowsIsRefusedUntilShadowsRun) {
+TEST_F(TileTest, AShadowWhoseCandidateEndsFailsAloneAndThePolicyStillApplies) {
   { const auto r = daemon_.apply(policy_text({named("alpha")})); ASSERT_EQ(r.status, 200) << r.body; }
   const int alpha = pid_of("alpha");
   auto policy = nlohmann::json::parse(policy_text({named("alpha"), named("beta")}));
-  const std::string candidate = testing::guest_kernel("hello");
-  policy["shadows"] = {{{"name", "alpha-next"}, {"live", "alpha"},
+  const std::string candidate = testing::guest_kernel("hello");  // prints and exits: not a kernel to promote
+  policy["shadows"] = {{{"name", "alpha-next"}, {"live", "alpha"}, {"action", "auto-promote"},
                         {"candidate", {{"image", candidate}, {"sha256", testing::sha256_of(candidate)}}}}};
   const auto r = daemon_.apply(policy.dump());
-  EXPECT_EQ(r.status, 501) << r.body;
-  EXPECT_NE(r.body.find("not_implemented"), std::string::npos) << r.body;
-  EXPECT_EQ(pid_of("alpha"), alpha);
-  EXPECT_TRUE(daemon_.partition("beta").is_null()) << "nothing of the refused policy was applied";
+  ASSERT_EQ(r.status, 200) << r.body;
+  nlohmann::json shadow;
+  for (int i = 0; i < 200; ++i) {
+    shadow = daemon_.json("GET", "/v1/shadows/alpha-next");
+    if (shadow.value("state", "") == "failed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(shadow.value("state", ""), "failed") << shadow.dump(1);
+  EXPECT_EQ(pid_of("alpha"), alpha) << "the live partition never noticed";
+  EXPECT_EQ(daemon_.partition("beta").value("state", ""), "running");
+  EXPECT_EQ(daemon_.call("POST", "/v1/shadows/alpha-next/promote").status, 409) << "a failed candidate is never promoted";
 }
 
 TEST_F(TileTest, KilledPartitionRestartsPerPolicyWhileNeighboursRun) {
