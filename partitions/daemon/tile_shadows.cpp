@@ -505,6 +505,7 @@ tl::expected<nlohmann::json, ApiError> Tile::try_shadow(const nlohmann::json& re
   spec.name = "try-" + live;
   spec.live = live;
   spec.action = policy::ShadowAction::kAutoPromote;
+  bool fresh = false;
   try {
     if (request.contains("action")) {
       const std::string action = request["action"].get<std::string>();
@@ -513,6 +514,7 @@ tl::expected<nlohmann::json, ApiError> Tile::try_shadow(const nlohmann::json& re
       else if (action == "auto-rollback") spec.action = policy::ShadowAction::kAutoRollback;
       else return bad("action must be report, auto-promote or auto-rollback");
     }
+    if (request.contains("fresh")) fresh = request["fresh"].get<bool>();
     if (request.contains("min_inputs")) spec.promotion.min_inputs = request["min_inputs"].get<std::uint64_t>();
     if (request.contains("min_duration_ms")) spec.promotion.min_duration_ms = request["min_duration_ms"].get<std::uint64_t>();
     if (request.contains("max_divergence_ratio")) {
@@ -527,13 +529,18 @@ tl::expected<nlohmann::json, ApiError> Tile::try_shadow(const nlohmann::json& re
   const std::filesystem::path dir = options_.state_dir / "shadows" / spec.name;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  const std::filesystem::path staged = dir / "candidate.elf";
-  std::filesystem::copy_file(candidate, staged, std::filesystem::copy_options::overwrite_existing, ec);
+  // Each candidate its own file, named by its hash: a promoted one keeps running from it while the
+  // next candidate is staged.
+  const std::filesystem::path incoming = dir / "candidate.staging";
+  std::filesystem::copy_file(candidate, incoming, std::filesystem::copy_options::overwrite_existing, ec);
   if (ec) return tl::unexpected(ApiError{422, "bad_candidate", fmt::format("candidate {}: {}", candidate.string(), ec.message()), {}});
+  auto digest = policy::sha256_file(incoming);
+  if (!digest) return tl::unexpected(ApiError{422, "bad_candidate", digest.error(), {}});
+  const std::filesystem::path staged = dir / fmt::format("candidate-{}.elf", digest->substr(0, 16));
+  std::filesystem::rename(incoming, staged, ec);
+  if (ec) return tl::unexpected(ApiError{500, "staging_failed", fmt::format("{}: {}", staged.string(), ec.message()), {}});
   std::filesystem::permissions(staged, std::filesystem::perms::owner_read | std::filesystem::perms::group_read |
                                            std::filesystem::perms::others_read, ec);
-  auto digest = policy::sha256_file(staged);
-  if (!digest) return tl::unexpected(ApiError{422, "bad_candidate", digest.error(), {}});
   spec.candidate.image = candidate.string();
   spec.candidate.image_resolved = staged.string();
   spec.candidate.sha256 = *digest;
@@ -542,7 +549,19 @@ tl::expected<nlohmann::json, ApiError> Tile::try_shadow(const nlohmann::json& re
     std::lock_guard lock(state_);
     shadows_.erase(old);
   }
+  if (fresh) {
+    // Both kernels from their first input: the live partition restarts, held until the shadow joins
+    // (a stateful kernel cannot be compared with one that missed the inputs before it).
+    Live& partition = partitions_.at(live);
+    stop_vmm(live, partition);
+    auto process = spawn(live, partition, applied_->tile, true);
+    if (!process) return tl::unexpected(ApiError{409, "restart_failed", fmt::format("{} did not restart: {}", live, process.error()), {}});
+    if (auto ready = await_ready(live, partition, std::move(*process)); !ready) {
+      return tl::unexpected(ApiError{409, "restart_failed", fmt::format("{} did not restart: {}", live, ready.error()), {}});
+    }
+  }
   if (auto started = start_shadow(spec, true); !started) {
+    if (auto ports = binding_.partitions.find(live); ports != binding_.partitions.end()) plane_->release_partition(ports->second.grants);
     return tl::unexpected(ApiError{409, "shadow_failed", fmt::format("the candidate did not start as a shadow: {}", started.error()), {}});
   }
   save_journal();

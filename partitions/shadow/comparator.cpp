@@ -170,6 +170,14 @@ std::uint64_t Comparator::records(Side side) const noexcept {
   return n;
 }
 
+std::uint64_t Comparator::waiting(Side side) const noexcept {
+  std::uint64_t n = 0;
+  for (const auto& [which, s] : streams_) {
+    for (const auto& [key, lane] : s.lanes) n += lane[index_of(side)].size();
+  }
+  return n;
+}
+
 const StreamCounts* Comparator::counts(policy::OutputStream which) const {
   auto it = streams_.find(which);
   return it == streams_.end() ? nullptr : &it->second.counts;

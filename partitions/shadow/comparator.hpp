@@ -95,6 +95,8 @@ class Comparator {
   [[nodiscard]] std::uint64_t divergent() const noexcept;
   [[nodiscard]] double divergence_ratio() const noexcept;
   [[nodiscard]] std::uint64_t records(Side side) const noexcept;
+  // One side's records still waiting for a twin, over all streams.
+  [[nodiscard]] std::uint64_t waiting(Side side) const noexcept;
   [[nodiscard]] const StreamCounts* counts(policy::OutputStream stream) const;
   [[nodiscard]] const std::vector<Divergence>& divergences() const noexcept { return divergences_; }
   [[nodiscard]] const std::vector<TimelinePoint>& timeline() const noexcept { return timeline_; }

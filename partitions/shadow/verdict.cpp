@@ -41,6 +41,12 @@ Verdict judge(const policy::PromotionCriteria& criteria, const Comparator& compa
     waiting.push_back(fmt::format("time: {} ms of {} ms", evidence.elapsed_ms, criteria.min_duration_ms));
   }
   if (compared == 0) waiting.push_back("outputs: none compared yet");
+  // Inputs delivered are not inputs answered: a shadow behind the live partition's records (one
+  // that stopped, or cannot keep up) has not shown yet what it does with them.
+  const std::uint64_t behind = comparator.waiting(Side::kLive);
+  if (behind > kLagAllowance + compared / 100) {
+    waiting.push_back(fmt::format("outputs: the shadow has not answered {} of the live partition's records yet", behind));
+  }
   if (!waiting.empty()) {
     verdict.reasons = std::move(waiting);
     return verdict;

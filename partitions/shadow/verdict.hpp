@@ -42,6 +42,9 @@ struct Verdict {
   std::vector<std::string> reasons;  // why it failed, or what it still waits for
 };
 
+// Records of the live partition a passing shadow may still owe (in flight), plus 1% of those compared.
+inline constexpr std::uint64_t kLagAllowance = 16;
+
 [[nodiscard]] Verdict judge(const policy::PromotionCriteria& criteria, const Comparator& comparator, const Evidence& evidence);
 [[nodiscard]] const char* state_name(Verdict::State state);
 [[nodiscard]] nlohmann::json to_json(const Verdict& verdict);

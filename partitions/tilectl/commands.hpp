@@ -46,6 +46,7 @@ struct TryOptions {
   std::optional<std::uint64_t> min_inputs;
   std::optional<std::uint64_t> min_duration_ms;
   std::optional<double> max_divergence;
+  bool fresh = false;  // restart the live partition so both kernels start from its first input
   std::chrono::milliseconds timeout = std::chrono::minutes(10);
 };
 // Stages the candidate, shadows it, waits for the verdict and prints it with the report's path:

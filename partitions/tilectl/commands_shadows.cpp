@@ -52,10 +52,12 @@ int shadow_status_command(Session& session, const std::string& name) {
     if (!view) return view.error();
     if (session.json()) return session.print_json(*view) ? kExitOk : kExitFailed;
     session.print(verdict_line(*view) + "\n");
-    session.print(printable(fmt::format("  candidate {} (sha256 {})\n  inputs {}, compared {}, divergent {}\n  report {}\n",
-                                        text_field(*view, "candidate"), text_field(*view, "sha256"), summary_cell(*view, "inputs"),
-                                        summary_cell(*view, "compared"), summary_cell(*view, "divergent"),
-                                        view->contains("report") ? text_field((*view)["report"], "html") : "-")));
+    session.print("  " + printable(fmt::format("candidate {} (sha256 {})", text_field(*view, "candidate"), text_field(*view, "sha256"))) +
+                  "\n  " +
+                  printable(fmt::format("inputs {}, compared {}, divergent {}", summary_cell(*view, "inputs"),
+                                        summary_cell(*view, "compared"), summary_cell(*view, "divergent"))) +
+                  "\n  " + printable(fmt::format("report {}", view->contains("report") ? text_field((*view)["report"], "html") : "-")) +
+                  "\n");
     return kExitOk;
   }
   auto list = session.call("GET", "/v1/shadows");
@@ -107,10 +109,11 @@ int shadow_try_command(Session& session, const TryOptions& options) {
   if (options.min_inputs) request["min_inputs"] = *options.min_inputs;
   if (options.min_duration_ms) request["min_duration_ms"] = *options.min_duration_ms;
   if (options.max_divergence) request["max_divergence_ratio"] = *options.max_divergence;
+  if (options.fresh) request["fresh"] = true;
   auto started = session.call("POST", "/v1/shadows/try", request.dump(), "application/json", kDecisionTimeout);
   if (!started) return started.error();
   const std::string name = text_field(*started, "shadow");
-  if (!session.json()) session.print(printable(fmt::format("staged {} as shadow {} of {}\n", candidate.string(), name, options.live)));
+  if (!session.json()) session.print(printable(fmt::format("staged {} as shadow {} of {}", candidate.string(), name, options.live)) + "\n");
   const auto deadline = std::chrono::steady_clock::now() + options.timeout;
   nlohmann::json view = *started;
   while (!settled(text_field(view, "state"), options.action)) {
@@ -127,7 +130,7 @@ int shadow_try_command(Session& session, const TryOptions& options) {
     (void)session.print_json(view);
   } else {
     session.print(verdict_line(view) + "\n");
-    session.print(printable(fmt::format("report: {}\n", view.contains("report") ? text_field(view["report"], "html") : "-")));
+    session.print(printable(fmt::format("report: {}", view.contains("report") ? text_field(view["report"], "html") : "-")) + "\n");
   }
   const std::string state = text_field(view, "state");
   return state == "promoted" || state == "passed" ? kExitOk : kExitFailed;

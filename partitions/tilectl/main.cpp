@@ -121,6 +121,8 @@ int main(int argc, char** argv) {
   shadow_try->add_option("--min-duration-ms", try_options.min_duration_ms, "Time to compare before a verdict");
   shadow_try->add_option("--max-divergence", try_options.max_divergence, "Divergent records allowed, as a ratio")
       ->check(CLI::Range(0.0, 1.0));
+  shadow_try->add_flag("--fresh", try_options.fresh,
+                       "Restart the live partition, held until the shadow joins, so both start from its first input");
   shadow_try->add_option("--timeout", try_timeout_s, "Seconds to wait for a verdict")->capture_default_str();
 
   try {

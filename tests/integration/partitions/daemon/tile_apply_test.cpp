@@ -242,6 +242,10 @@ TEST_F(TileTest, TrafficBetweenPartitionsContinuesAcrossADaemonKilledWithSigkill
 
 TEST_F(TileTest, PauseResumeStopAndDescribe) {
   { const auto r = daemon_.apply(policy_text({named("alpha")})); ASSERT_EQ(r.status, 200) << r.body; }
+  // Its boot message first: a guest paused mid-line would leave half of it in the console.
+  for (int i = 0; i < 200 && daemon_.call("GET", "/v1/partitions/alpha/console").body.find("halt: halting 1 cpus") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
   auto r = daemon_.json("POST", "/v1/partitions/alpha/pause");
   EXPECT_EQ(r.value("state", ""), "paused") << r.dump();
   auto d = daemon_.json("GET", "/v1/partitions/alpha");

@@ -39,6 +39,24 @@ TEST(Verdict, PassesWithEnoughAndNothingWrong) {
   EXPECT_EQ(v.state, Verdict::State::kPassed);
 }
 
+TEST(Verdict, AShadowBehindTheLivePartitionsRecordsCannotPassYet) {
+  // 60 answered, then it stopped: inputs delivered are not inputs answered.
+  Comparator c(shadow(), 0);
+  feed(c, 60);
+  for (int i = 60; i < 100; ++i) {
+    c.input("sensor.wall", bytes("x"), 0);
+    c.output(policy::OutputStream::kNetwork, Side::kLive, bytes("r" + std::to_string(i)), 0);
+  }
+  Verdict v = judge(shadow().promotion, c, Evidence{5000, {}, {}, {}});
+  EXPECT_EQ(v.state, Verdict::State::kRunning);
+  ASSERT_EQ(v.reasons.size(), 1U);
+  EXPECT_EQ(v.reasons[0], "outputs: the shadow has not answered 40 of the live partition's records yet");
+  // It catches up: now it passes.
+  for (int i = 60; i < 100; ++i) c.output(policy::OutputStream::kNetwork, Side::kShadow, bytes("r" + std::to_string(i)), 0);
+  v = judge(shadow().promotion, c, Evidence{5000, {}, {}, {}});
+  EXPECT_EQ(v.state, Verdict::State::kPassed) << v.reasons.front();
+}
+
 TEST(Verdict, ASingleDivergenceFailsAtOnceWhenNoneIsAllowed) {
   Comparator c(shadow(), 0);
   feed(c, 3, 1);
