@@ -4,6 +4,7 @@
 #
 #   scripts/bench.sh [--runs N]      N cold starts per contender in the boot comparison (default 15)
 #   scripts/bench.sh tile            only the tile daemon's benchmark (apply, idle CPU, API)
+#   scripts/bench.sh shadow          only the shadow benchmark (the live path with and without a shadow)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -11,8 +12,8 @@ runs=15
 only=""
 if [[ "${1:-}" == "--runs" ]]; then
   runs="$2"
-elif [[ "${1:-}" == "tile" ]]; then
-  only="tile"
+elif [[ "${1:-}" == "tile" || "${1:-}" == "shadow" ]]; then
+  only="$1"
 fi
 
 tilehv_install_deps
@@ -20,7 +21,7 @@ build="$TILEHV_ROOT/build"
 echo "==> building"
 cmake -S "$TILEHV_ROOT" -B "$build" -G Ninja -DTILEHV_BUILD_BENCHMARKS=ON >/dev/null
 cmake --build "$build" --parallel "$(nproc)" --target tilehv guest-kernels bench_hypervisor tilehv-floor tilehv-bench-boot tilehv-bench-net tilehv-bench-channel-path \
-  tilehvd tilehv-bench-tile
+  tilehvd tilehv-bench-tile tilehv-bench-shadow
 results="$build/bench-results"
 mkdir -p "$results"
 
@@ -31,8 +32,17 @@ run_tile() {
   "$build/tests/bench/tilehv-bench-tile" --tilehvd "$build/partitions/daemon/tilehvd" --tilehv "$build/hypervisor/tilehv" \
     --guest-dir "$build/guest" | tee "$results/tile.md" || true
 }
+run_shadow() {
+  echo
+  echo "==> shadow: the live partition's throughput and round trip on the I/O plane, without and with a shadow"
+  "$build/tests/bench/tilehv-bench-shadow" 5 | tee "$results/shadow.txt" || true
+}
 if [[ "$only" == "tile" ]]; then
   run_tile
+  exit 0
+fi
+if [[ "$only" == "shadow" ]]; then
+  run_shadow
   exit 0
 fi
 
@@ -70,3 +80,4 @@ echo "==> channel data path without guest code (device, port, plane, router) aga
 "$build/tests/bench/tilehv-bench-channel-path" 5 | tee "$results/channel_path.md" || true
 
 run_tile
+run_shadow

@@ -84,8 +84,13 @@ tilehv_run_fuzzers() {
     (cd "$build" && "$build/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -max_len=65536 \
       -print_final_stats=1 "$work" "$TILEHV_ROOT/tests/fuzz/corpus/$target" 2>&1 |
       grep -E "^(Done|stat::number_of_executed_units|INFO: Seed)|ERROR|SUMMARY" || true)
-    if ls "$build"/crash-* "$build"/leak-* "$build"/timeout-* >/dev/null 2>&1; then
-      echo "fuzz_$target found a failing input:" "$build"/crash-* "$build"/leak-* "$build"/timeout-* 2>/dev/null
+    # Each kind of artifact on its own: one glob that matches nothing must not hide another's file.
+    local found=()
+    shopt -s nullglob
+    found=("$build"/crash-* "$build"/leak-* "$build"/timeout-* "$build"/oom-*)
+    shopt -u nullglob
+    if ((${#found[@]} > 0)); then
+      echo "fuzz_$target found a failing input: ${found[*]}"
       return 1
     fi
   done

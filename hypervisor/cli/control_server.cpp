@@ -24,7 +24,8 @@ constexpr auto kReattachTimeout = std::chrono::milliseconds(2000);
 constexpr std::size_t kMaxControlFds = 4;
 
 std::string error_line(std::string_view what) {
-  return nlohmann::json{{"ok", false}, {"error", what}}.dump() + "\n";
+  // `what` may quote the request, whose bytes need not be UTF-8.
+  return nlohmann::json{{"ok", false}, {"error", what}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace

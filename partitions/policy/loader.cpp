@@ -67,7 +67,7 @@ void load_reserved(Reader& reader, const Fields& fields, std::string_view name, 
     reader.error(*field, list ? "a list" : "a mapping");
     return;
   }
-  policy.reserved_sections[std::string(name)] = to_json_value(reader, *field).dump();
+  policy.reserved_sections[std::string(name)] = to_json_value(reader, *field).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void load_document(Reader& reader, const YAML::Node& root, const std::filesystem::path& base_dir, Policy& policy) {

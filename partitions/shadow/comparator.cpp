@@ -61,10 +61,18 @@ TimelinePoint& Comparator::point_at(std::uint64_t time_ns) {
 
 void Comparator::input(std::string_view port, std::span<const std::uint8_t> bytes, std::uint64_t time_ns) {
   ++inputs_;
-  InputRecord record{inputs_, time_ns, std::string(port),
-                     std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(std::min(bytes.size(), kKeptInputBytes)))};
-  recent_inputs_.push_back(std::move(record));
-  if (recent_inputs_.size() > kRecentInputs) recent_inputs_.pop_front();
+  // A ring of slots reused in place: after the first kRecentInputs inputs, keeping one allocates
+  // nothing (this runs on the plane thread for every input the live partition receives).
+  if (recent_inputs_.size() < kRecentInputs) {
+    recent_inputs_.emplace_back();
+  } else {
+    recent_first_ = (recent_first_ + 1) % kRecentInputs;
+  }
+  InputRecord& slot = recent_inputs_[(recent_first_ + recent_inputs_.size() - 1) % kRecentInputs];
+  slot.seq = inputs_;
+  slot.time_ns = time_ns;
+  slot.port.assign(port);
+  slot.bytes.assign(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(std::min(bytes.size(), kKeptInputBytes)));
 }
 
 void Comparator::output(policy::OutputStream which, Side side, std::span<const std::uint8_t> bytes, std::uint64_t time_ns) {
@@ -141,9 +149,13 @@ void Comparator::match(Stream& s, policy::OutputStream which, OutputRecord live,
 void Comparator::keep(Divergence divergence, std::uint64_t inputs_seen) {
   if (divergences_.size() >= kKeptDivergences) return;
   // The last kKeptInputs inputs read before it (older ones than the recent ring holds are gone).
-  auto end = std::find_if(recent_inputs_.begin(), recent_inputs_.end(), [&](const InputRecord& i) { return i.seq > inputs_seen; });
-  auto begin = end - std::min<std::ptrdiff_t>(end - recent_inputs_.begin(), static_cast<std::ptrdiff_t>(kKeptInputs));
-  divergence.inputs_before.assign(begin, end);
+  // Oldest first from recent_first_; the kept inputs are the last kKeptInputs with seq <= inputs_seen.
+  const std::size_t n = recent_inputs_.size();
+  std::size_t end = 0;  // one past the last input read, in ring order
+  while (end < n && recent_inputs_[(recent_first_ + end) % kRecentInputs].seq <= inputs_seen) ++end;
+  for (std::size_t i = end > kKeptInputs ? end - kKeptInputs : 0; i < end; ++i) {
+    divergence.inputs_before.push_back(recent_inputs_[(recent_first_ + i) % kRecentInputs]);
+  }
   divergences_.push_back(std::move(divergence));
 }
 

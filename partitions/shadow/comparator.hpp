@@ -126,7 +126,8 @@ class Comparator {
   std::uint64_t start_ns_;
   std::uint64_t inputs_ = 0;
   std::optional<std::uint64_t> live_consumed_;
-  std::deque<InputRecord> recent_inputs_;
+  std::vector<InputRecord> recent_inputs_;  // a ring of at most kRecentInputs, oldest at recent_first_
+  std::size_t recent_first_ = 0;
   std::map<policy::OutputStream, Stream> streams_;
   std::vector<Divergence> divergences_;
   std::vector<TimelinePoint> timeline_;

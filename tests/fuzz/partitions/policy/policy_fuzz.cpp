@@ -19,7 +19,9 @@ void check_refusal(const std::vector<Diagnostic>& diagnostics, std::string_view 
   for (const Diagnostic& d : diagnostics) {
     if (d.line < 1 || d.column < 1 || d.line > lines || d.check.empty()) __builtin_trap();
     (void)format(d);
-    (void)to_json(d).dump();
+    // As the API sends it: a policy's bytes need not be UTF-8, and what the daemon quotes of them is
+    // replaced, never a reason to throw.
+    (void)to_json(d).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
 }
 
