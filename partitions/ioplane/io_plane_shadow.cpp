@@ -83,7 +83,9 @@ void IoPlane::link_mirror(std::uint64_t mirror_id) {
   LivePort& live = *ports_.at(*live_id);
   live.mirror = mirror_id;
   if (mirror.kind != LivePort::Kind::kSensor || !mirror.session->mirroring()) return;
-  // Joining a sensor stream under way: the header first, then the live stream from its next line.
+  // A stream not started yet reaches the shadow whole, header included, as the live partition's
+  // bytes; one under way: the header first, then the live stream from its next line.
+  if (live.feed->bytes_delivered() == 0) return;
   const std::string header = live.feed->header();
   mirror.backlog.emplace_back(header.begin(), header.end());
   mirror.backlog_bytes += header.size();

@@ -320,5 +320,27 @@ TEST(IoPlaneShadowTest, AShadowJoiningASensorStreamGetsItsHeaderThenTheLiveLines
   EXPECT_GT(status["comparison"]["inputs"].get<std::uint64_t>(), 0U) << status.dump(1);
 }
 
+TEST(IoPlaneShadowTest, APartitionBornHeldAndItsShadowReadTheSameStreamFromItsFirstByte) {
+  auto created = IoPlane::create(config_with_sensor());
+  ASSERT_TRUE(created);
+  IoPlane& plane = **created;
+  auto link = plane.open_link({"console:sensor.wall"}, {}, true);
+  ASSERT_TRUE(link);
+  Vmm live{std::make_unique<PlaneClient>(std::move(*link)), {}};
+  ASSERT_TRUE(live.take("console", "sensor.wall"));
+  EXPECT_TRUE(drain(live.port("sensor.wall"), 200ms).empty()) << "held until its shadow joins";
+  Vmm shadow = shadow_vmm(plane, shadow_of_a(), {"console:sensor.wall"});
+  ASSERT_TRUE(shadow.take("console", "sensor.wall"));
+  auto mirroring = plane.begin_mirroring("a-next", 2s);
+  ASSERT_TRUE(mirroring) << mirroring.error();
+  std::string live_text, shadow_text;
+  for (const auto& chunk : drain(live.port("sensor.wall"), 400ms)) live_text.append(chunk.begin(), chunk.end());
+  for (const auto& chunk : drain(shadow.port("sensor.wall"), 400ms)) shadow_text.append(chunk.begin(), chunk.end());
+  ASSERT_TRUE(live_text.starts_with("#tilehv-sensor")) << live_text.substr(0, 200);
+  ASSERT_GT(shadow_text.size(), 100U);
+  EXPECT_EQ(live_text.substr(0, shadow_text.size()), shadow_text) << "one header, then the same lines";
+  EXPECT_EQ(shadow_text.find("#tilehv-sensor", 1), std::string::npos) << "the header once";
+}
+
 }  // namespace
 }  // namespace tilehv::ioplane
