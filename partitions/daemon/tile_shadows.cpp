@@ -59,16 +59,24 @@ void Tile::reconcile_shadows() {
     shadows_.erase(name);
     journal_state_.shadows.erase(name);
   }
-  if (!applied_) return;
+  bool changed = !gone.empty();
+  if (!applied_) {
+    if (changed) save_journal();
+    return;
+  }
   for (const policy::Shadow& spec : applied_->shadows) {
     if (shadows_.count(spec.name) != 0) continue;  // running, or judged: a new candidate needs a new image
+    // Its live partition is not up (yet: a restart is due): the shadow starts when it is.
+    if (auto live = partitions_.find(spec.live); live == partitions_.end() || !live->second.vmm) continue;
+    changed = true;
     if (auto started = start_shadow(spec); !started) {
       // Its live partition, if it waits for the shadow to start, waits no longer.
       if (auto ports = binding_.partitions.find(spec.live); ports != binding_.partitions.end()) {
         plane_->release_partition(ports->second.grants);
       }
+      std::lock_guard lock(state_);  // the supervisor reads the table under state_ alone
       ShadowRun& run = shadows_[spec.name];
-      std::lock_guard lock(state_);
+      run.spec = spec;
       run.state = "failed";
       run.verdict.state = shadow::Verdict::State::kFailed;
       run.verdict.reasons = {"fault: start-failed: " + started.error()};
@@ -76,7 +84,7 @@ void Tile::reconcile_shadows() {
                      {{"shadow", spec.name}, {"error", started.error()}});
     }
   }
-  save_journal();
+  if (changed) save_journal();
 }
 
 tl::expected<void, std::string> Tile::start_shadow(const policy::Shadow& spec, bool adhoc) {

@@ -214,6 +214,11 @@ void Tile::supervise() noexcept {
         }
       }
       judge_shadows();
+      // Shadows whose live partition was not running when the policy was applied start now.
+      if (applied_ && std::any_of(applied_->shadows.begin(), applied_->shadows.end(),
+                                  [&](const policy::Shadow& s) { return shadows_.count(s.name) == 0; })) {
+        reconcile_shadows();
+      }
     } catch (const std::exception& e) {
       events_.record("tile.supervisor-error", "", e.what());
     }
