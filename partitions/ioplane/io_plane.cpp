@@ -124,23 +124,27 @@ tl::expected<util::UniqueFd, std::string> IoPlane::open_link(std::set<std::strin
 
 tl::expected<util::UniqueFd, std::string> IoPlane::open_link_for(std::optional<std::set<std::string>> grants,
                                                                  SensorRateBounds rates, bool held) {
+  auto ends = link_pair();
+  if (!ends) return tl::unexpected(ends.error());
+  std::lock_guard lock(mutex_);
+  add_connection(std::move(ends->first), std::move(grants), std::move(rates), held);
+  return std::move(ends->second);
+}
+
+tl::expected<std::pair<util::UniqueFd, util::UniqueFd>, std::string> IoPlane::link_pair() {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
     return tl::unexpected("socketpair: " + util::errno_text(errno));
   }
-  util::UniqueFd plane_end(pair[0]);
-  util::UniqueFd vmm_end(pair[1]);
-  std::lock_guard lock(mutex_);
-  add_connection(std::move(plane_end), std::move(grants), std::move(rates), held);
-  return vmm_end;
+  return std::pair<util::UniqueFd, util::UniqueFd>{util::UniqueFd(pair[0]), util::UniqueFd(pair[1])};
 }
 
-void IoPlane::add_connection(util::UniqueFd socket, std::optional<std::set<std::string>> grants, SensorRateBounds rates,
-                             bool held) {
+std::optional<std::uint64_t> IoPlane::add_connection(util::UniqueFd socket, std::optional<std::set<std::string>> grants,
+                                                     SensorRateBounds rates, bool held) {
   const std::uint64_t id = next_id_++;
   if (!watch(socket.get(), kConnectionBase + id)) {
     log_line("cannot watch a plane link: " + util::errno_text(errno));
-    return;
+    return std::nullopt;
   }
   auto connection = std::make_unique<Connection>();
   connection->socket = std::move(socket);
@@ -149,6 +153,7 @@ void IoPlane::add_connection(util::UniqueFd socket, std::optional<std::set<std::
   connection->held = held;
   connections_.emplace(id, std::move(connection));
   metrics_.links_accepted.fetch_add(1, std::memory_order_relaxed);
+  return id;
 }
 
 void IoPlane::run() noexcept {
@@ -444,37 +449,6 @@ void IoPlane::update_timer() {
   timer_armed_ = needed;
 }
 
-void IoPlane::flush_host_channel() {
-  while (host_->has_outgoing()) {
-    auto packet = host_->next_outgoing();
-    if (!packet) break;
-    const RouteDecision decision = router_.route(host_endpoint_, *packet);
-    if (decision.kind == RouteDecision::Kind::kReset) {
-      // Nobody may be reached there: the host's end learns it as a partition would.
-      const auto reset = vdevices::vsock::reset_for(vdevices::vsock::read_header(*packet));
-      host_->receive({reinterpret_cast<const std::uint8_t*>(&reset), sizeof reset});
-      continue;
-    }
-    if (decision.kind != RouteDecision::Kind::kDeliver) continue;
-    auto to = port_of_endpoint_.find(decision.to);
-    if (to == port_of_endpoint_.end()) continue;
-    auto sent = deliver(*ports_.at(to->second), *packet);
-    if (!sent) {
-      cut_off(to->second, sent.error().message);
-    } else if (*sent == vdevices::port::PushResult::kPushed) {
-      router_.delivered(decision.to);
-    } else {
-      router_.no_room(decision.to);
-    }
-  }
-}
-
-void IoPlane::with_host_channel(const std::function<void(HostChannel&)>& use) {
-  std::lock_guard lock(mutex_);
-  use(*host_);
-  flush_host_channel();
-}
-
 void IoPlane::cut_off(std::uint64_t port_id, const std::string& why) {
   auto p = ports_.find(port_id);
   if (p == ports_.end()) return;
@@ -598,49 +572,6 @@ void IoPlane::tick() {
   tick_shadows();
   host_->tick();
   flush_host_channel();
-}
-
-std::optional<vdevices::sensors::PortMetrics> IoPlane::sensor_counters(const std::string& port) const {
-  std::lock_guard lock(mutex_);
-  for (const auto& [id, live] : ports_) {
-    if (live->kind == LivePort::Kind::kSensor && live->name == port) return live->feed->metrics();
-  }
-  if (auto r = retired_sensors_.find(port); r != retired_sensors_.end()) return r->second;
-  return std::nullopt;
-}
-
-std::optional<EndpointCounters> IoPlane::channel_counters(const std::string& port) const {
-  std::lock_guard lock(mutex_);
-  if (auto id = router_.find(port)) return *router_.counters(*id);
-  if (auto r = retired_channels_.find(port); r != retired_channels_.end()) return r->second;
-  return std::nullopt;
-}
-
-std::optional<SwitchPortCounters> IoPlane::counters(const std::string& port) const {
-  std::lock_guard lock(mutex_);
-  if (auto id = switch_.find(port)) return *switch_.counters(*id);
-  if (auto r = retired_.find(port); r != retired_.end()) return r->second;
-  return std::nullopt;
-}
-
-tl::expected<void, std::string> IoPlane::reconfigure(PlaneConfig config) {
-  std::lock_guard lock(mutex_);
-  // The uplink first: the one step that can fail, so that a failure leaves everything as it was.
-  if (auto uplink = configure_uplink(config.uplink, config.net_ports); !uplink) return uplink;
-  for (const PlaneNetPort& p : config.net_ports) {
-    if (auto id = switch_.find(p.name)) switch_.set_allow_list(*id, p.allow);
-  }
-  router_.set_channels(config.channels);
-  config_ = std::move(config);
-  return {};
-}
-
-void IoPlane::set_allow_list(const std::string& port, AllowList allow) {
-  std::lock_guard lock(mutex_);
-  for (PlaneNetPort& p : config_.net_ports) {
-    if (p.name == port) p.allow = allow;
-  }
-  if (auto id = switch_.find(port)) switch_.set_allow_list(*id, std::move(allow));
 }
 
 }  // namespace tilehv::ioplane

@@ -197,8 +197,11 @@ class IoPlane {
   void run() noexcept;
   [[nodiscard]] tl::expected<util::UniqueFd, std::string> open_link_for(std::optional<std::set<std::string>> grants,
                                                                         SensorRateBounds rates, bool held = false);
-  void add_connection(util::UniqueFd socket, std::optional<std::set<std::string>> grants, SensorRateBounds rates,
-                      bool held = false);
+  // Watches a plane link's socket and keeps it; its id, or nullopt if it cannot be watched.
+  std::optional<std::uint64_t> add_connection(util::UniqueFd socket, std::optional<std::set<std::string>> grants,
+                                              SensorRateBounds rates, bool held = false);
+  // The two ends of a new plane link: the plane's and the VMM's.
+  [[nodiscard]] static tl::expected<std::pair<util::UniqueFd, util::UniqueFd>, std::string> link_pair();
   void serve_connection(std::uint64_t id);
   void close_connection(std::uint64_t id);
   void serve_port(std::uint64_t id);

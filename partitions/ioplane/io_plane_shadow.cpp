@@ -54,25 +54,17 @@ std::optional<std::uint64_t> IoPlane::find_live_connection(const ShadowSession& 
 }
 
 tl::expected<util::UniqueFd, std::string> IoPlane::open_shadow_link(policy::Shadow spec, std::set<std::string> grants) {
-  int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
-    return tl::unexpected("socketpair: " + util::errno_text(errno));
-  }
-  util::UniqueFd plane_end(pair[0]);
-  util::UniqueFd vmm_end(pair[1]);
+  auto ends = link_pair();
+  if (!ends) return tl::unexpected(ends.error());
   std::lock_guard lock(mutex_);
   const std::string name = spec.name;
   if (shadows_.count(name) != 0) return tl::unexpected(fmt::format("the plane already has a shadow named {}", name));
-  shadows_.emplace(name, std::make_unique<ShadowSession>(std::move(spec), grants));
-  const std::uint64_t before = next_id_;
-  add_connection(std::move(plane_end), std::move(grants), {});
-  if (next_id_ == before) {
-    shadows_.erase(name);
-    return tl::unexpected(std::string("cannot watch the shadow's plane link"));
-  }
-  connections_.at(before)->shadow = name;
+  const auto id = add_connection(std::move(ends->first), grants, {});
+  if (!id) return tl::unexpected(std::string("cannot watch the shadow's plane link"));
+  connections_.at(*id)->shadow = name;
+  shadows_.emplace(name, std::make_unique<ShadowSession>(std::move(spec), std::move(grants)));
   update_timer();
-  return vmm_end;
+  return std::move(ends->second);
 }
 
 void IoPlane::link_mirror(std::uint64_t mirror_id) {
